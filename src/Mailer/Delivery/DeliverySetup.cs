@@ -1,0 +1,6 @@
+namespace Mailer.Delivery;
+
+public static class DeliverySetup
+{
+    public static WebApplicationBuilder AddDelivery(this WebApplicationBuilder builder) => builder;
+}

@@ -1,0 +1,49 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Mailer.Hosting;
+
+public static class HostingSetup
+{
+    /// <summary>Options of the <c>Mailer</c> section, the clock, problem details and health checks.</summary>
+    public static WebApplicationBuilder AddMailerHosting(this WebApplicationBuilder builder, bool quiet)
+    {
+        if (quiet)
+        {
+            // The command line prints its own results; only warnings from the machinery.
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        }
+
+        builder.Services.AddOptions<MailerOptions>()
+            .BindConfiguration(MailerOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddHealthChecks();
+        return builder;
+    }
+
+    public static WebApplication MapMailerHosting(this WebApplication app)
+    {
+        app.UseStatusCodePages();
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = HealthReportWriter.WriteAsync });
+        return app;
+    }
+}
+
+/// <summary>Writes <c>/healthz</c> as JSON: the overall status and one entry per check (store, transport).</summary>
+internal static class HealthReportWriter
+{
+    public static Task WriteAsync(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json; charset=utf-8";
+        return context.Response.WriteAsJsonAsync(new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.ToDictionary(
+                e => e.Key,
+                e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
+        });
+    }
+}

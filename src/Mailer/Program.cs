@@ -1,0 +1,38 @@
+using Mailer.Campaigns;
+using Mailer.Cli;
+using Mailer.Delivery;
+using Mailer.Hosting;
+using Mailer.Rendering;
+using Mailer.Storage;
+using Mailer.Subscribers;
+
+// One program, two faces: with a verb (preview, send-test, status, ...) it is the operators' command line,
+// without one it serves the signup endpoints and runs the campaign's jobs.
+var command = OperatorCommands.Parse(args);
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = command?.ConfigurationArgs ?? args,
+    ContentRootPath = ContentRoot.Resolve(),
+});
+
+builder.AddMailerHosting(quiet: command is not null);
+builder.AddStorage();
+builder.AddRendering();
+builder.AddDelivery();
+builder.AddSubscribers();
+builder.AddCampaigns(runJobs: command is null);
+builder.AddOperatorCommands();
+
+var app = builder.Build();
+if (command is not null)
+{
+    return await OperatorCommands.RunAsync(app, command);
+}
+
+app.MapMailerHosting();
+app.MapSubscribers();
+app.MapCampaigns();
+await app.RunAsync();
+return 0;
+
+public partial class Program;

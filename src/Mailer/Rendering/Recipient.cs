@@ -1,0 +1,35 @@
+namespace Mailer.Rendering;
+
+/// <summary>Who a mail is for: the subscriber's id and address, language and the platforms to mention.</summary>
+/// <param name="Platforms">The platforms the mail speaks of (chosen and not yet done), in the campaign's order.</param>
+public sealed record Recipient(long SubscriberId, string Email, string Locale, IReadOnlyList<string> Platforms);
+
+/// <summary>The links a mail may carry, built by the service (never taken from input).</summary>
+/// <param name="ConfirmUrl">Only for the <c>confirm</c> mail.</param>
+/// <param name="UnsubscribeUrl">The one-click unsubscribe page.</param>
+/// <param name="PlatformUrls">Per platform, the tracked link that redirects to its objection form.</param>
+/// <param name="DoneUrls">Per platform, the page where the subscriber marks it done.</param>
+public sealed record MailLinks(
+    string? ConfirmUrl,
+    string UnsubscribeUrl,
+    IReadOnlyDictionary<string, string> PlatformUrls,
+    IReadOnlyDictionary<string, string> DoneUrls);
+
+/// <summary>A rendered mail: one subject line and the two bodies.</summary>
+public sealed record RenderedMail(string Subject, string Html, string Text);
+
+/// <summary>The mails of the campaign, by the names used in templates, configuration and the ledger.</summary>
+public static class Mailings
+{
+    public const string Confirm = "confirm";
+    public const string Announcement = "announcement";
+    public const string ReminderWeek = "reminder-week";
+    public const string ReminderFinal = "reminder-final";
+
+    public static readonly IReadOnlyList<string> All = [Confirm, Announcement, ReminderWeek, ReminderFinal];
+
+    /// <summary>The mailings of the campaign itself, in the order they go out (not the opt-in request).</summary>
+    public static readonly IReadOnlyList<string> Campaign = [Announcement, ReminderWeek, ReminderFinal];
+
+    public static readonly IReadOnlyList<string> Locales = ["de", "en"];
+}

@@ -1,0 +1,81 @@
+using System.Data.Common;
+using Mailer.Hosting;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Mailer.Storage;
+
+/// <summary>
+/// Opens connections to the configured store. SQL that differs between SQLite and PostgreSQL is chosen
+/// here and in the provider-specific migration files; everything else is written once.
+/// Times are stored as Unix milliseconds (BIGINT) in both, so the same queries and mappings serve both.
+/// </summary>
+public sealed class Database : IAsyncDisposable
+{
+    private readonly NpgsqlDataSource? _npgsql;
+    private readonly int _busyTimeoutMs;
+
+    public Database(IOptions<StorageOptions> options, IOptions<MailerOptions> mailer, IHostEnvironment environment)
+    {
+        Provider = options.Value.Provider;
+        _busyTimeoutMs = (int)options.Value.BusyTimeout.TotalMilliseconds;
+        if (Provider == StorageProvider.PostgreSql)
+        {
+            ConnectionString = options.Value.ConnectionString!;
+            _npgsql = NpgsqlDataSource.Create(ConnectionString);
+            return;
+        }
+
+        var builder = new SqliteConnectionStringBuilder(options.Value.ConnectionString ?? "");
+        if (string.IsNullOrEmpty(builder.DataSource))
+        {
+            var dataDirectory = ContentRoot.Combine(environment.ContentRootPath, mailer.Value.DataDirectory);
+            builder.DataSource = Path.Combine(dataDirectory, "mailer.db");
+        }
+        else if (builder.DataSource != ":memory:" && !builder.DataSource.StartsWith("file:", StringComparison.Ordinal))
+        {
+            builder.DataSource = ContentRoot.Combine(environment.ContentRootPath, builder.DataSource);
+        }
+
+        var folder = Path.GetDirectoryName(builder.DataSource);
+        if (!string.IsNullOrEmpty(folder))
+        {
+            Directory.CreateDirectory(folder);
+        }
+
+        builder.Pooling = true;
+        builder.DefaultTimeout = Math.Max(1, _busyTimeoutMs / 1000);
+        ConnectionString = builder.ToString();
+    }
+
+    public StorageProvider Provider { get; }
+
+    public string ConnectionString { get; }
+
+    public bool IsSqlite => Provider == StorageProvider.Sqlite;
+
+    /// <summary>An open connection; SQLite connections wait for locks instead of failing at once.</summary>
+    public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
+    {
+        if (_npgsql is not null)
+        {
+            return await _npgsql.OpenConnectionAsync(cancellationToken);
+        }
+
+        var connection = new SqliteConnection(ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var pragma = connection.CreateCommand();
+        pragma.CommandText = $"PRAGMA busy_timeout = {_busyTimeoutMs}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
+        await pragma.ExecuteNonQueryAsync(cancellationToken);
+        return connection;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_npgsql is not null)
+        {
+            await _npgsql.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,25 @@
+namespace Mailer.Storage;
+
+public static class StorageSetup
+{
+    /// <summary>The durable store: options, connections, the schema migrated before anything else starts.</summary>
+    public static WebApplicationBuilder AddStorage(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<StorageOptions>()
+            .BindConfiguration(StorageOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<Database>();
+        builder.Services.AddSingleton<SchemaMigrator>();
+        builder.Services.AddHostedService<StorageInitializer>();
+        return builder;
+    }
+}
+
+/// <summary>Migrates the schema when the service starts, before the jobs and endpoints use it.</summary>
+internal sealed class StorageInitializer(SchemaMigrator migrator) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => migrator.MigrateAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
