@@ -3,16 +3,16 @@ using System.ComponentModel.DataAnnotations;
 namespace Mailer.Hosting;
 
 /// <summary>The <c>Mailer</c> section: who sends, where the service is reached, where it keeps its data.</summary>
-public sealed class MailerOptions
+public sealed class MailerOptions : IValidatableObject
 {
     public const string Section = "Mailer";
 
     /// <summary>The public https address the links in mails point at. Default <c>http://localhost:5000</c>.</summary>
-    [Required, Url]
+    [Required(ErrorMessage = "Mailer:PublicBaseUrl is required."), Url(ErrorMessage = "Mailer:PublicBaseUrl must be an absolute URL such as https://kampagne.example.org.")]
     public string PublicBaseUrl { get; set; } = "http://localhost:5000";
 
     /// <summary>The sender, e.g. <c>Verbraucherblog &lt;kampagne@example.org&gt;</c>. Required.</summary>
-    [Required, MailAddress]
+    [Required(ErrorMessage = "Mailer:From is required, e.g. 'Kampagne <kampagne@example.org>'."), MailAddress]
     public string From { get; set; } = "";
 
     /// <summary>Where replies go. Default: the sender.</summary>
@@ -20,19 +20,26 @@ public sealed class MailerOptions
     public string? ReplyTo { get; set; }
 
     /// <summary>The sender's postal address, shown in every mail's footer (German Impressum). Required.</summary>
-    [Required]
+    [Required(ErrorMessage = "Mailer:PostalAddress is required: every mail names its sender's postal address.")]
     public string PostalAddress { get; set; } = "";
 
     /// <summary>Folder for the database and generated keys, relative to the content root. Default <c>data</c>.</summary>
-    [Required]
+    [Required(ErrorMessage = "Mailer:DataDirectory is required.")]
     public string DataDirectory { get; set; } = "data";
 
     /// <summary>
     /// Key that signs the tokens in links (confirm, unsubscribe, click, done); at least 32 characters.
     /// Required in Production; in Development one is generated once and kept in the data folder.
     /// </summary>
-    [MinLength(32)]
     public string? SigningKey { get; set; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!string.IsNullOrEmpty(SigningKey) && SigningKey.Length < 32)
+        {
+            yield return new ValidationResult("Mailer:SigningKey must be at least 32 characters.", [nameof(SigningKey)]);
+        }
+    }
 }
 
 /// <summary>Validates a mailbox the way MimeKit will parse it, display name allowed.</summary>
@@ -48,6 +55,6 @@ public sealed class MailAddressAttribute : ValidationAttribute
 
         return value is string text && MimeKit.MailboxAddress.TryParse(text, out var mailbox) && mailbox.Address.Contains('@')
             ? ValidationResult.Success
-            : new ValidationResult($"{validationContext.MemberName} must be a mail address such as 'Name <name@example.org>'.", [validationContext.MemberName!]);
+            : new ValidationResult($"Mailer:{validationContext.MemberName} must be a mail address such as 'Name <name@example.org>'.", [validationContext.MemberName!]);
     }
 }
