@@ -18,6 +18,9 @@ internal static partial class DeliveryLog
     [LoggerMessage(3005, LogLevel.Information, "{Server} refused a message for good with status {StatusCode}")]
     public static partial void Refused(ILogger logger, string server, int statusCode);
 
+    [LoggerMessage(3008, LogLevel.Information, "{Server} cannot take a message: it lacks an extension the message needs")]
+    public static partial void Unsupported(ILogger logger, string server);
+
     [LoggerMessage(3006, LogLevel.Debug, "Wrote {FileName} to the pickup folder")]
     public static partial void Written(ILogger logger, string fileName);
 

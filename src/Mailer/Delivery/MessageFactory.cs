@@ -50,6 +50,8 @@ public sealed class MessageFactory
     public MimeMessage Create(string mailing, Recipient recipient, RenderedMail rendered, MailLinks links)
     {
         var message = new MimeMessage();
+        // A new MailboxAddress per message, from the parsed parts: an address list subscribes to its members'
+        // change events, so one shared instance would hold on to every message ever built.
         message.From.Add(new MailboxAddress(_fromName, _fromAddress));
         if (_replyToAddress is not null)
         {

@@ -16,7 +16,15 @@ public sealed class PickupDirectoryTransport(string directory, TimeProvider time
 
     public Task<IMailConnection> OpenAsync(CancellationToken cancellationToken)
     {
-        System.IO.Directory.CreateDirectory(Directory);
+        try
+        {
+            System.IO.Directory.CreateDirectory(Directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Opening does not fail: each message reports the folder's trouble as a transient result.
+        }
+
         return Task.FromResult<IMailConnection>(new Connection(this));
     }
 

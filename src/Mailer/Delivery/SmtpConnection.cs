@@ -13,7 +13,11 @@ namespace Mailer.Delivery;
 /// </summary>
 internal sealed class SmtpConnection(SmtpTransport transport) : IMailConnection
 {
+    /// <summary>After this long without a message, a NOOP checks that the server has not hung up meanwhile.</summary>
+    private static readonly TimeSpan IdleCheckAfter = TimeSpan.FromSeconds(10);
+
     private SmtpClient? _client;
+    private long _lastUsed;
     private bool _disposed;
 
     public async Task<SendResult> SendAsync(MimeMessage message, CancellationToken cancellationToken)
@@ -24,7 +28,7 @@ internal sealed class SmtpConnection(SmtpTransport transport) : IMailConnection
         SmtpClient client;
         try
         {
-            client = _client is { IsConnected: true } ? _client : await ReconnectAsync(cancellationToken);
+            client = await IsUsableAsync(cancellationToken) ? _client! : await ReconnectAsync(cancellationToken);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && IsConnectFailure(e))
         {
@@ -36,6 +40,7 @@ internal sealed class SmtpConnection(SmtpTransport transport) : IMailConnection
         try
         {
             var reply = await client.SendAsync(message, cancellationToken);
+            _lastUsed = transport.Time.GetTimestamp();
             return SendResult.Accepted($"250 {reply}");
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -58,6 +63,18 @@ internal sealed class SmtpConnection(SmtpTransport transport) : IMailConnection
             // 4xx, and a refused sender (our configuration or reputation, not this recipient): try again later.
             DeliveryLog.Deferred(transport.Logger, transport.Describe(), code);
             return SendResult.Transient(reply);
+        }
+        catch (ServiceNotAuthenticatedException e)
+        {
+            // 530 to MAIL FROM: the relay wants a login (Smtp:Username) — configuration, not this recipient.
+            DeliveryLog.Deferred(transport.Logger, transport.Describe(), (int)SmtpStatusCode.AuthenticationRequired);
+            return SendResult.Transient($"{(int)SmtpStatusCode.AuthenticationRequired} {e.Message}");
+        }
+        catch (NotSupportedException e)
+        {
+            // The message needs what the server lacks, e.g. SMTPUTF8 for an address with non-ASCII before the @.
+            DeliveryLog.Unsupported(transport.Logger, transport.Describe());
+            return SendResult.Permanent($"not supported by the server: {e.Message}");
         }
         catch (Exception e) when (IsBrokenConnection(e))
         {
@@ -86,10 +103,39 @@ internal sealed class SmtpConnection(SmtpTransport transport) : IMailConnection
         Close();
     }
 
+    /// <summary>
+    /// Whether the current connection can take the next message. Servers close idle connections (Postfix after
+    /// 5 minutes); a connection that waited a while is asked with NOOP first, so a message is not failed for that.
+    /// </summary>
+    private async Task<bool> IsUsableAsync(CancellationToken cancellationToken)
+    {
+        if (_client is not { IsConnected: true } client)
+        {
+            return false;
+        }
+
+        if (transport.Time.GetElapsedTime(_lastUsed) < IdleCheckAfter)
+        {
+            return true;
+        }
+
+        try
+        {
+            await client.NoOpAsync(cancellationToken);
+            _lastUsed = transport.Time.GetTimestamp();
+            return true;
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && (IsBrokenConnection(e) || e is SmtpCommandException))
+        {
+            return false;
+        }
+    }
+
     private async Task<SmtpClient> ReconnectAsync(CancellationToken cancellationToken)
     {
         Close();
         _client = await transport.ConnectAsync(cancellationToken);
+        _lastUsed = transport.Time.GetTimestamp();
         return _client;
     }
 
@@ -103,8 +149,9 @@ internal sealed class SmtpConnection(SmtpTransport transport) : IMailConnection
         e is SmtpProtocolException or IOException or SocketException or ServiceNotConnectedException
             or TimeoutException or OperationCanceledException;
 
+    /// <summary>Also refusals (greeting, login) and what the server lacks (STARTTLS when required, a login mechanism).</summary>
     private static bool IsConnectFailure(Exception e) =>
-        IsBrokenConnection(e) || e is SmtpCommandException or AuthenticationException or SslHandshakeException;
+        IsBrokenConnection(e) || e is SmtpCommandException or AuthenticationException or SslHandshakeException or NotSupportedException;
 
     private static string Describe(Exception e) => e switch
     {

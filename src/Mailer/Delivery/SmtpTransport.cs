@@ -32,10 +32,13 @@ public sealed class SmtpTransport : IMailTransport
             _ => SecureSocketOptions.Auto,
         };
         Pacer = new SendPacer(time, _options.MaxMessagesPerSecond);
+        Time = time;
         Logger = logger;
     }
 
     internal SendPacer Pacer { get; }
+
+    internal TimeProvider Time { get; }
 
     internal ILogger Logger { get; }
 

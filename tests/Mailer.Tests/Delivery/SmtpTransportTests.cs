@@ -2,6 +2,7 @@ using Mailer.Delivery;
 using Mailer.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Mailer.Tests.Delivery;
 
@@ -114,6 +115,24 @@ public class SmtpTransportTests
         Assert.True(next.IsAccepted, next.Reply);
         Assert.Equal(2, server.Connections);
         Assert.Equal("subscriber2@example.net", Assert.Single(Assert.Single(server.Messages).To));
+    }
+
+    [Fact]
+    public async Task ServerHungUpWhileIdle_TheNextMessageReconnectsAndIsAccepted()
+    {
+        var time = new FakeTimeProvider(TestMails.Now);
+        await using var server = await TestSmtpServer.StartAsync();
+        var transport = new SmtpTransport(Options.Create(server.SmtpOptions()), time, NullLogger<SmtpTransport>.Instance);
+        await using var connection = await transport.OpenAsync(Cancel);
+        Assert.True((await connection.SendAsync(TestMails.Message(1), Cancel)).IsAccepted);
+
+        server.DropConnections();
+        time.Advance(TimeSpan.FromMinutes(1));
+        var later = await connection.SendAsync(TestMails.Message(2), Cancel);
+
+        Assert.True(later.IsAccepted, later.Reply);
+        Assert.Equal(2, server.Connections);
+        Assert.Equal(2, server.Messages.Count);
     }
 
     [Fact]

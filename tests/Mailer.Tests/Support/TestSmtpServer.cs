@@ -1,18 +1,7 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
-using System.IO.Pipelines;
-using System.Net.Sockets;
-using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
 using Mailer.Delivery;
-using MimeKit;
 using SmtpServer;
-using SmtpServer.IO;
-using SmtpServer.Mail;
-using SmtpServer.Net;
-using SmtpServer.Protocol;
-using SmtpServer.Storage;
 
 namespace Mailer.Tests.Support;
 
@@ -31,14 +20,14 @@ namespace Mailer.Tests.Support;
 /// Assert.Equal(1, server.Connections);
 /// </code>
 /// </summary>
-public sealed class TestSmtpServer : IAsyncDisposable
+public sealed partial class TestSmtpServer : IAsyncDisposable
 {
     private readonly Lock _gate = new();
     private readonly List<ReceivedMail> _messages = [];
     private readonly List<(int Count, TaskCompletionSource Done)> _waiters = [];
     private readonly ConcurrentQueue<SmtpAnswer> _next = new();
+    private readonly ConcurrentDictionary<PlainPipe, bool> _open = new();
     private readonly CancellationTokenSource _stop = new();
-    private SmtpServer.SmtpServer? _server;
     private Task? _running;
     private int _connections;
 
@@ -84,6 +73,15 @@ public sealed class TestSmtpServer : IAsyncDisposable
     /// <summary>Answers the next message with <paramref name="answer"/>, before <see cref="Answer"/> is asked; queues up.</summary>
     public void AnswerNext(SmtpAnswer answer) => _next.Enqueue(answer);
 
+    /// <summary>Hangs up on every open connection, as a restarting relay or an idle timeout would.</summary>
+    public void DropConnections()
+    {
+        foreach (var pipe in _open.Keys)
+        {
+            pipe.Dispose();
+        }
+    }
+
     /// <summary>Options for <see cref="SmtpTransport"/> that point at this server: plain text, short timeout.</summary>
     public SmtpOptions SmtpOptions() => new()
     {
@@ -122,6 +120,7 @@ public sealed class TestSmtpServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
+        DropConnections();
         if (_running is not null)
         {
             try
@@ -139,7 +138,7 @@ public sealed class TestSmtpServer : IAsyncDisposable
     private async Task RunAsync()
     {
         var started = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var listeners = new NoDelayListenerFactory();
+        var listeners = new NoDelayListenerFactory(this);
         listeners.EndpointStarted += (_, e) => started.TrySetResult(((IPEndPoint)e.LocalEndPoint).Port);
 
         var services = new SmtpServer.ComponentModel.ServiceProvider();
@@ -151,9 +150,9 @@ public sealed class TestSmtpServer : IAsyncDisposable
             .ServerName("test-smtp.localhost")
             .Endpoint(endpoint => endpoint.Endpoint(new IPEndPoint(IPAddress.Loopback, 0)))
             .Build();
-        _server = new SmtpServer.SmtpServer(options, services);
-        _server.SessionCreated += (_, _) => Interlocked.Increment(ref _connections);
-        _running = _server.StartAsync(_stop.Token);
+        var server = new SmtpServer.SmtpServer(options, services);
+        server.SessionCreated += (_, _) => Interlocked.Increment(ref _connections);
+        _running = server.StartAsync(_stop.Token);
 
         if (await Task.WhenAny(started.Task, _running, Task.Delay(TimeSpan.FromSeconds(10))) != started.Task)
         {
@@ -182,123 +181,4 @@ public sealed class TestSmtpServer : IAsyncDisposable
 
         return answer;
     }
-
-    /// <summary>
-    /// Listens like the package's own listener, but with Nagle's algorithm off, as production servers answer: the
-    /// server writes a short reply to each pipelined command, and with Nagle on every second reply waits for the
-    /// client's delayed ACK (about 40 ms a message), which would hide the client's own speed.
-    /// </summary>
-    private sealed class NoDelayListenerFactory : EndpointListenerFactory
-    {
-        public override IEndpointListener CreateListener(IEndpointDefinition endpointDefinition)
-        {
-            var listener = new TcpListener(endpointDefinition.Endpoint);
-            listener.Start();
-            var started = new EndpointEventArgs(endpointDefinition, listener.LocalEndpoint);
-            OnEndpointStarted(started);
-            return new Listener(listener, () => OnEndpointStopped(started));
-        }
-    }
-
-    private sealed class Listener(TcpListener listener, Action stopped) : IEndpointListener
-    {
-        public async Task<ISecurableDuplexPipe> GetPipeAsync(ISessionContext context, CancellationToken cancellationToken)
-        {
-            var socket = await listener.AcceptSocketAsync(cancellationToken);
-            socket.NoDelay = true;
-            context.Properties[EndpointListener.LocalEndPointKey] = listener.LocalEndpoint;
-            context.Properties[EndpointListener.RemoteEndPointKey] = socket.RemoteEndPoint!;
-            return new PlainPipe(new NetworkStream(socket, ownsSocket: true));
-        }
-
-        public void Dispose()
-        {
-            listener.Stop();
-            stopped();
-        }
-    }
-
-    private sealed class PlainPipe(NetworkStream stream) : ISecurableDuplexPipe
-    {
-        public PipeReader Input { get; } = PipeReader.Create(stream);
-
-        public PipeWriter Output { get; } = PipeWriter.Create(stream);
-
-        public bool IsSecure => false;
-
-        public SslProtocols SslProtocol => SslProtocols.None;
-
-        public Task UpgradeAsync(X509Certificate certificate, SslProtocols protocols, CancellationToken cancellationToken = default) =>
-            throw new NotSupportedException("The test server speaks plain text only.");
-
-        public void Dispose() => stream.Dispose();
-    }
-
-    private sealed class RecipientFilter(TestSmtpServer server) : IMailboxFilter
-    {
-        public Task<bool> CanAcceptFromAsync(ISessionContext context, IMailbox from, int size, CancellationToken cancellationToken) =>
-            Task.FromResult(true);
-
-        public Task<bool> CanDeliverToAsync(ISessionContext context, IMailbox to, IMailbox from, CancellationToken cancellationToken)
-        {
-            var answer = server.RecipientAnswer?.Invoke(to.AsAddress());
-            return answer is null || answer.Code is >= 200 and < 300
-                ? Task.FromResult(true)
-                : throw new SmtpResponseException(new SmtpResponse((SmtpReplyCode)answer.Code, answer.Text));
-        }
-    }
-
-    private sealed class Store(TestSmtpServer server) : MessageStore
-    {
-        public override Task<SmtpResponse> SaveAsync(
-            ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
-        {
-            var raw = buffer.ToArray();
-            var mail = new ReceivedMail(
-                context.SessionId,
-                transaction.From.AsAddress(),
-                [.. transaction.To.Select(to => to.AsAddress())],
-                MimeMessage.Load(new MemoryStream(raw, writable: false), cancellationToken),
-                raw);
-
-            var answer = server.Receive(mail);
-            if (answer.DropsConnection)
-            {
-                // Close the socket before the client hears an answer: to the client the connection broke during DATA.
-                context.Pipe.Dispose();
-                throw new IOException("Connection dropped by the test.");
-            }
-
-            return Task.FromResult(new SmtpResponse((SmtpReplyCode)answer.Code, answer.Text));
-        }
-    }
-}
-
-/// <summary>One message as the test server received it.</summary>
-/// <param name="SessionId">The connection it came over: messages with the same id shared a connection.</param>
-/// <param name="From">The envelope sender (MAIL FROM).</param>
-/// <param name="To">The envelope recipients (RCPT TO).</param>
-/// <param name="Message">The message, parsed with MimeKit.</param>
-/// <param name="Raw">The bytes as received after DATA.</param>
-public sealed record ReceivedMail(Guid SessionId, string From, IReadOnlyList<string> To, MimeMessage Message, byte[] Raw);
-
-/// <summary>What the test server answers to a message.</summary>
-public sealed record SmtpAnswer
-{
-    private SmtpAnswer(int code, string text, bool dropsConnection) => (Code, Text, DropsConnection) = (code, text, dropsConnection);
-
-    /// <summary><c>250 2.0.0 Ok: queued</c>.</summary>
-    public static SmtpAnswer Accept { get; } = new(250, "2.0.0 Ok: queued", false);
-
-    /// <summary>Closes the connection after the message's data, without an answer.</summary>
-    public static SmtpAnswer DropConnection { get; } = new(0, "", true);
-
-    public int Code { get; }
-
-    public string Text { get; }
-
-    public bool DropsConnection { get; }
-
-    /// <summary>Any reply, e.g. <c>Reply(451, "4.3.0 Try again later")</c> or <c>Reply(550, "5.1.1 User unknown")</c>.</summary>
-    public static SmtpAnswer Reply(int code, string text) => new(code, text, false);
 }
