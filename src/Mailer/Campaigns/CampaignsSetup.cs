@@ -25,7 +25,6 @@ public static class CampaignsSetup
         services.AddSingleton<DeliveryLedger>();
         services.AddSingleton<CampaignSchedule>();
         services.AddSingleton<CampaignClock>();
-        services.AddSingleton<SendThrottle>();
         services.AddSingleton<DashboardAccess>();
         services.AddTransient<DispatchJob>();
         services.AddTransient<SendBatchJob>();

@@ -11,7 +11,7 @@ namespace Mailer.Campaigns;
 /// <c>Smtp:Connections</c> of these jobs waiting in the <c>send</c> queue, whose server runs that many workers.
 /// Each job opens one SMTP connection and, batch after batch, claims <c>Campaign:BatchSize</c> rows under a lease,
 /// and for each row: reads the subscriber as they are now (an unsubscribe or a done mark counts until the last
-/// moment), applies the campaign's rules, renders and builds the message, waits for the throttle, sends, and
+/// moment), applies the campaign's rules, renders and builds the message, sends (the transport holds to <c>Smtp:MaxMessagesPerSecond</c>), and
 /// records the outcome in the ledger right after the server answered. A transient failure puts the row back with a
 /// growing delay until <c>Campaign:MaxAttempts</c>; a permanent one is recorded with the server's reply.
 /// Everything is safe to repeat: a row is only touched while its lease is this job's, and a job that dies leaves its
@@ -24,7 +24,6 @@ public sealed class SendBatchJob(
     CampaignClock clock,
     MailComposer composer,
     IMailTransport transport,
-    SendThrottle throttle,
     IBackgroundJobClient jobs,
     IOptions<CampaignOptions> options,
     TimeProvider time,
@@ -111,7 +110,6 @@ public sealed class SendBatchJob(
 
             var recipient = new Recipient(row.SubscriberId, subscriber!.Email, subscriber.Locale, decision.Platforms);
             var message = composer.Compose(mailing.Mailing, recipient, now);
-            await throttle.WaitAsync(cancellationToken);
 
             // The message in flight finishes even when the host is stopping: its outcome must reach the ledger.
             var result = await connection.SendAsync(message, CancellationToken.None);

@@ -14,6 +14,8 @@ public static class DeliverySetup
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddSingleton<MessageFactory>();
+        services.AddSingleton<MailComposer>();
+        services.AddSingleton<Cli.IOperatorCommand, SendTestCommand>();
         services.AddSingleton<IMailTransport>(provider =>
         {
             var options = provider.GetRequiredService<IOptions<SmtpOptions>>().Value;
