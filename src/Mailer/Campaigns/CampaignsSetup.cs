@@ -85,7 +85,7 @@ internal sealed class DispatchScheduler(IRecurringJobManager recurring, IOptions
     {
         recurring.AddOrUpdate<DispatchJob>(DispatchJob.RecurringId, job => job.RunAsync(CancellationToken.None),
             options.Value.PollCron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
-        recurring.TriggerJob(DispatchJob.RecurringId);
+        recurring.Trigger(DispatchJob.RecurringId);
         return Task.CompletedTask;
     }
 

@@ -12,9 +12,9 @@ namespace Mailer.Campaigns;
 /// and <c>Hangfire:DashboardPassword</c> (Basic auth), and only through <c>Mailer:PublicBaseUrl</c> when that is https,
 /// so the password never crosses the network in clear.
 /// </summary>
-public sealed class DashboardAccess(IOptions<HangfireOptions> hangfire, IOptions<MailerOptions> mailer) : IDashboardAsyncAuthorizationFilter
+public sealed class DashboardAccess(IOptions<HangfireOptions> hangfire, IOptions<MailerOptions> mailer) : IDashboardAuthorizationFilter
 {
-    public Task<bool> AuthorizeAsync(DashboardContext context) => Task.FromResult(Authorize(context.GetHttpContext()));
+    public bool Authorize(DashboardContext context) => Authorize(context.GetHttpContext());
 
     public bool Authorize(HttpContext http)
     {

@@ -33,7 +33,7 @@ public sealed class CampaignDeliveryTests : IAsyncLifetime
         await using var host = Host(time, ("Campaign:LaunchAt", "2024-05-01T12:00:00")).Start();
         await host.AddConfirmedAsync(1, new DateTimeOffset(2024, 4, 30, 12, 0, 0, TimeSpan.Zero), prefix: "early");
 
-        await Task.Delay(1500);
+        await Task.Delay(1500, TestContext.Current.CancellationToken);
         Assert.Equal(0, await host.CountAsync("SELECT COUNT(*) FROM deliveries"));   // not launched yet
 
         time.SetUtcNow(new DateTimeOffset(2024, 5, 1, 10, 0, 30, TimeSpan.Zero));     // launch
@@ -60,7 +60,7 @@ public sealed class CampaignDeliveryTests : IAsyncLifetime
         time.SetUtcNow(new DateTimeOffset(2024, 5, 27, 10, 0, 0, TimeSpan.Zero));     // after the deadline
         await host.AddConfirmedAsync(1, time.GetUtcNow(), prefix: "late");
         await host.WaitUntilSettledAsync("announcement", 5);
-        await Task.Delay(1500);                                                        // a few more dispatches: nothing else goes out
+        await Task.Delay(1500, TestContext.Current.CancellationToken);                                                        // a few more dispatches: nothing else goes out
 
         var expected = new Dictionary<(string, string), int>
         {
@@ -143,7 +143,7 @@ public sealed class CampaignDeliveryTests : IAsyncLifetime
             """,
             new { now, until = now + 120_000 });
 
-        await Task.Delay(2000);
+        await Task.Delay(2000, TestContext.Current.CancellationToken);
         Assert.Empty(_smtp.Messages);   // the lease still holds
 
         time.Advance(TimeSpan.FromMinutes(3));
