@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Globalization;
 
 namespace Mailer.Campaigns;
 
@@ -21,18 +22,53 @@ public sealed class CampaignOptions : IValidatableObject
     /// <summary>The platforms subscribers can choose, by name (<c>facebook</c>, <c>instagram</c>), with their objection form.</summary>
     public Dictionary<string, PlatformOptions> Platforms { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// When the announcement goes out to everyone confirmed by then, as a local date-time in <see cref="TimeZone"/>.
+    /// Default: empty, meaning the service's first start (recorded in the store).
+    /// </summary>
+    public DateTime? LaunchAt { get; set; }
+
+    /// <summary>The reminders' schedule, by mailing name (<c>reminder-week</c>, <c>reminder-final</c>).</summary>
+    public Dictionary<string, MailingScheduleOptions> Mailings { get; set; } = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["reminder-week"] = new() { Before = TimeSpan.FromDays(7), AtLocalTime = "09:00" },
+        ["reminder-final"] = new() { Before = TimeSpan.Zero, AtLocalTime = "08:00" },
+    };
+
+    /// <summary>A reminder is skipped for a subscriber whose previous mail of this campaign went out less than this before. Default 1 day.</summary>
+    public TimeSpan MinGapBetweenMails { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>How often the dispatcher looks for due mailings. Default 1 minute; seconds that divide a minute, or whole minutes that divide an hour.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Ledger rows one batch job claims and sends over one SMTP connection. Default 500.</summary>
+    [Range(1, 100_000, ErrorMessage = "Campaign:BatchSize must be between 1 and 100000.")]
+    public int BatchSize { get; set; } = 500;
+
+    /// <summary>How long a claimed batch belongs to its job before another may take it back (a dead process's rows). Default 2 minutes.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Attempts for a message that keeps failing transiently (4xx, dropped connection) before it is recorded failed. Default 6.</summary>
+    [Range(1, 100, ErrorMessage = "Campaign:MaxAttempts must be between 1 and 100.")]
+    public int MaxAttempts { get; set; } = 6;
+
+    /// <summary>Wait before the second attempt; doubles with each further attempt. Default 30 seconds.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(30);
+
     public TimeZoneInfo Zone => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
 
     /// <summary>The deadline as an instant.</summary>
-    public DateTimeOffset DeadlineUtc
-    {
-        get
-        {
-            var zone = Zone;
-            var local = DateTime.SpecifyKind(Deadline, DateTimeKind.Unspecified);
-            return new DateTimeOffset(local, zone.GetUtcOffset(local));
-        }
-    }
+    public DateTimeOffset DeadlineUtc => ZonedTime.ToInstant(Deadline, Zone);
+
+    /// <summary>The Hangfire cron expression for <see cref="PollInterval"/> (six fields when it is seconds).</summary>
+    public string PollCron => PollInterval < TimeSpan.FromMinutes(1)
+        ? $"*/{(int)PollInterval.TotalSeconds} * * * * *"
+        : $"*/{(int)PollInterval.TotalMinutes} * * * *";
+
+    private static bool IsWholeDivisor(TimeSpan interval) =>
+        interval < TimeSpan.FromMinutes(1)
+            ? interval.Ticks % TimeSpan.TicksPerSecond == 0 && interval.TotalSeconds >= 1 && 60 % (int)interval.TotalSeconds == 0
+            : interval.Ticks % TimeSpan.TicksPerMinute == 0 && interval.TotalMinutes <= 60 && 60 % (int)interval.TotalMinutes == 0;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -46,6 +82,44 @@ public sealed class CampaignOptions : IValidatableObject
             yield return new ValidationResult("Campaign:Platforms must name at least one platform with its FormUrl.", [nameof(Platforms)]);
         }
 
+        foreach (var (name, mailing) in Mailings)
+        {
+            if (name is not ("reminder-week" or "reminder-final"))
+            {
+                yield return new ValidationResult($"Campaign:Mailings:{name} is not a reminder; use reminder-week or reminder-final.", [nameof(Mailings)]);
+            }
+
+            if (mailing.Before < TimeSpan.Zero)
+            {
+                yield return new ValidationResult($"Campaign:Mailings:{name}:Before must not be negative.", [nameof(Mailings)]);
+            }
+
+            if (!string.IsNullOrWhiteSpace(mailing.AtLocalTime) && !TimeOnly.TryParse(mailing.AtLocalTime, CultureInfo.InvariantCulture, out _))
+            {
+                yield return new ValidationResult($"Campaign:Mailings:{name}:AtLocalTime '{mailing.AtLocalTime}' is not a time of day such as 09:00 (or empty).", [nameof(Mailings)]);
+            }
+        }
+
+        if (!IsWholeDivisor(PollInterval))
+        {
+            yield return new ValidationResult("Campaign:PollInterval must be 1-30 seconds dividing a minute (e.g. 00:00:05) or 1-60 minutes dividing an hour (e.g. 00:01:00).", [nameof(PollInterval)]);
+        }
+
+        if (MinGapBetweenMails < TimeSpan.Zero)
+        {
+            yield return new ValidationResult("Campaign:MinGapBetweenMails must not be negative.", [nameof(MinGapBetweenMails)]);
+        }
+
+        if (LeaseDuration < TimeSpan.FromSeconds(5))
+        {
+            yield return new ValidationResult("Campaign:LeaseDuration must be at least 00:00:05.", [nameof(LeaseDuration)]);
+        }
+
+        if (RetryBaseDelay < TimeSpan.Zero)
+        {
+            yield return new ValidationResult("Campaign:RetryBaseDelay must not be negative.", [nameof(RetryBaseDelay)]);
+        }
+
         foreach (var (name, platform) in Platforms)
         {
             if (!Uri.TryCreate(platform.FormUrl, UriKind.Absolute, out var url) || url.Scheme != Uri.UriSchemeHttps)
@@ -54,6 +128,16 @@ public sealed class CampaignOptions : IValidatableObject
             }
         }
     }
+}
+
+/// <summary>When a reminder is due: the local date of (deadline − <see cref="Before"/>) at <see cref="AtLocalTime"/>.</summary>
+public sealed class MailingScheduleOptions
+{
+    /// <summary>How long before the deadline. Defaults: 7 days for reminder-week, 0 for reminder-final.</summary>
+    public TimeSpan Before { get; set; }
+
+    /// <summary>Local time of day (<c>09:00</c>); empty means exactly deadline − Before.</summary>
+    public string? AtLocalTime { get; set; }
 }
 
 public sealed class PlatformOptions

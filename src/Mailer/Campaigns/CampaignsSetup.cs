@@ -1,5 +1,8 @@
 using Hangfire;
 using Hangfire.InMemory;
+using Mailer.Cli;
+using Mailer.Delivery;
+using Mailer.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Mailer.Campaigns;
@@ -19,6 +22,15 @@ public static class CampaignsSetup
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
+        services.AddSingleton<DeliveryLedger>();
+        services.AddSingleton<CampaignSchedule>();
+        services.AddSingleton<CampaignClock>();
+        services.AddSingleton<DashboardAccess>();
+        services.AddTransient<DispatchJob>();
+        services.AddTransient<SendBatchJob>();
+        services.AddSingleton<IOperatorCommand, StatusCommand>();
+        services.AddSingleton<IOperatorCommand, TimelineCommand>();
+
         // The storage is a service of this host, not Hangfire's static JobStorage.Current: two hosts in one
         // process (tests) each keep their own jobs.
         services.AddSingleton<JobStorage>(_ => new InMemoryStorage(new InMemoryStorageOptions
@@ -33,16 +45,49 @@ public static class CampaignsSetup
 
         if (runJobs)
         {
+            // Two servers: one for the dispatcher and confirmation mails, one whose workers are the SMTP connections.
             services.AddHangfireServer((provider, server) =>
             {
-                var options = provider.GetRequiredService<IOptions<HangfireOptions>>().Value;
-                server.WorkerCount = options.WorkerCount ?? Environment.ProcessorCount + 4;
+                server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:dispatch";
+                server.Queues = ["dispatch", "default"];
+                server.WorkerCount = provider.GetRequiredService<IOptions<HangfireOptions>>().Value.WorkerCount ?? 2;
                 server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
             });
+            services.AddHangfireServer((provider, server) =>
+            {
+                server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:send";
+                server.Queues = ["send"];
+                server.WorkerCount = provider.GetRequiredService<IOptions<SmtpOptions>>().Value.Connections;
+                server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+            });
+            services.AddHostedService<DispatchScheduler>();
         }
 
         return builder;
     }
 
-    public static WebApplication MapCampaigns(this WebApplication app) => app;
+    public static WebApplication MapCampaigns(this WebApplication app)
+    {
+        app.UseHangfireDashboard("/hangfire", new DashboardOptions
+        {
+            Authorization = [app.Services.GetRequiredService<DashboardAccess>()],
+            DashboardTitle = "Mailer jobs",
+            IsReadOnlyFunc = _ => false,
+        });
+        return app;
+    }
+}
+
+/// <summary>Registers the recurring dispatcher and runs it once at start, so work pending from before a restart resumes at once.</summary>
+internal sealed class DispatchScheduler(IRecurringJobManager recurring, IOptions<CampaignOptions> options) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        recurring.AddOrUpdate<DispatchJob>(DispatchJob.RecurringId, job => job.RunAsync(CancellationToken.None),
+            options.Value.PollCron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+        recurring.Trigger(DispatchJob.RecurringId);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

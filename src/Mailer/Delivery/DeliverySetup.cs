@@ -1,6 +1,34 @@
+using Mailer.Hosting;
+using Microsoft.Extensions.Options;
+
 namespace Mailer.Delivery;
 
 public static class DeliverySetup
 {
-    public static WebApplicationBuilder AddDelivery(this WebApplicationBuilder builder) => builder;
+    /// <summary>The <c>Smtp</c> options, the message factory, the transport (SMTP, or the pickup folder without a host) and its health check.</summary>
+    public static WebApplicationBuilder AddDelivery(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<SmtpOptions>()
+            .BindConfiguration(SmtpOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<MessageFactory>();
+        services.AddSingleton<MailComposer>();
+        services.AddSingleton<Cli.IOperatorCommand, SendTestCommand>();
+        services.AddSingleton<IMailTransport>(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<SmtpOptions>>().Value;
+            if (!options.UsesPickupDirectory)
+            {
+                return ActivatorUtilities.CreateInstance<SmtpTransport>(provider);
+            }
+
+            var contentRoot = provider.GetRequiredService<IHostEnvironment>().ContentRootPath;
+            return ActivatorUtilities.CreateInstance<PickupDirectoryTransport>(provider, ContentRoot.Combine(contentRoot, options.PickupDirectory));
+        });
+        services.AddSingleton<TransportHealthCheck>();
+        services.AddHealthChecks().AddCheck<TransportHealthCheck>("transport");
+        return builder;
+    }
 }

@@ -11,7 +11,7 @@ public static class HostingSetup
         if (quiet)
         {
             // The command line prints its own results; only warnings from the machinery.
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" });
         }
 
         builder.Services.AddOptions<MailerOptions>()

@@ -12,6 +12,7 @@ public static class StorageSetup
         builder.Services.AddSingleton<Database>();
         builder.Services.AddSingleton<SchemaMigrator>();
         builder.Services.AddHostedService<StorageInitializer>();
+        builder.Services.AddHealthChecks().AddCheck<StoreHealthCheck>("store");
         return builder;
     }
 }

@@ -19,3 +19,11 @@ CREATE TABLE deliveries (
 );
 
 CREATE INDEX ix_deliveries_work ON deliveries (mailing, status, not_before);
+
+CREATE INDEX ix_deliveries_owner ON deliveries (lease_owner);
+
+-- Facts of the campaign that must survive a restart, e.g. 'launched_at' (the first start, Unix ms).
+CREATE TABLE campaign_state (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);

@@ -1,0 +1,22 @@
+namespace Mailer.Campaigns;
+
+internal static partial class CampaignsLog
+{
+    [LoggerMessage(4001, LogLevel.Information, "Mailing {Mailing}: {Count} ledger rows created")]
+    public static partial void RowsCreated(ILogger logger, string mailing, int count);
+
+    [LoggerMessage(4002, LogLevel.Warning, "Mailing {Mailing}: its moment passed; {Count} rows recorded as skipped")]
+    public static partial void MailingPassed(ILogger logger, string mailing, int count);
+
+    [LoggerMessage(4003, LogLevel.Debug, "Mailing {Mailing}: claimed a batch of {Count}")]
+    public static partial void BatchClaimed(ILogger logger, string mailing, int count);
+
+    [LoggerMessage(4004, LogLevel.Warning, "Mailing {Mailing}: batch stopped, {Count} rows back in the queue (shutdown: {Stopping})")]
+    public static partial void BatchStopped(ILogger logger, string mailing, int count, bool stopping);
+
+    [LoggerMessage(4005, LogLevel.Warning, "Delivery {DeliveryId} of {Mailing} rejected: {Reply}")]
+    public static partial void Rejected(ILogger logger, long deliveryId, string mailing, string reply);
+
+    [LoggerMessage(4006, LogLevel.Warning, "Delivery {DeliveryId} of {Mailing} failed after {Attempts} attempts: {Reply}")]
+    public static partial void GaveUp(ILogger logger, long deliveryId, string mailing, int attempts, string reply);
+}

@@ -1,0 +1,76 @@
+using Mailer.Storage;
+
+namespace Mailer.Campaigns;
+
+/// <summary>What to do with one claimed row at the moment of sending.</summary>
+public readonly record struct DeliveryDecision(bool Send, IReadOnlyList<string> Platforms, string? SkipReason)
+{
+    public static DeliveryDecision SendTo(IReadOnlyList<string> platforms) => new(true, platforms, null);
+
+    public static DeliveryDecision Skip(string reason) => new(false, [], reason);
+}
+
+/// <summary>
+/// The campaign's rules, checked for each subscriber right before their message is composed: an unsubscribe or a
+/// "done" mark that arrived after the row was queued still counts.
+/// </summary>
+public static class DeliveryRules
+{
+    public static DeliveryDecision Decide(ScheduledMailing mailing, SendingState? subscriber, IReadOnlyCollection<string> campaignPlatforms,
+        TimeSpan minGap, DateTimeOffset now)
+    {
+        if (subscriber is null)
+        {
+            return DeliveryDecision.Skip("skipped: the subscriber was erased");
+        }
+
+        if (subscriber.Status != "confirmed")
+        {
+            return DeliveryDecision.Skip($"skipped: the subscriber is {subscriber.Status}");
+        }
+
+        if (mailing.HasPassedAt(now))
+        {
+            return DeliveryDecision.Skip("skipped: its moment passed before it could be sent");
+        }
+
+        var remaining = Remaining(subscriber, campaignPlatforms);
+        if (!mailing.IsReminder)
+        {
+            // The guide goes out whole, even to someone who already objected somewhere: it is what they signed up for.
+            var chosen = Split(subscriber.Platforms);
+            return DeliveryDecision.SendTo(campaignPlatforms.Where(chosen.Contains).ToList());
+        }
+
+        if (remaining.Count == 0)
+        {
+            return DeliveryDecision.Skip("skipped: every chosen platform is marked done");
+        }
+
+        if (subscriber.LastOtherSentAt is { } last && now - DateTimeOffset.FromUnixTimeMilliseconds(last) < minGap)
+        {
+            return DeliveryDecision.Skip("skipped: the previous mail went out less than Campaign:MinGapBetweenMails ago");
+        }
+
+        return DeliveryDecision.SendTo(remaining);
+    }
+
+    /// <summary>The chosen platforms not yet marked done, in the campaign's order.</summary>
+    public static IReadOnlyList<string> Remaining(SendingState subscriber, IReadOnlyCollection<string> campaignPlatforms)
+    {
+        var chosen = Split(subscriber.Platforms);
+        var done = Split(subscriber.DonePlatforms);
+        return campaignPlatforms.Where(p => chosen.Contains(p) && !done.Contains(p)).ToList();
+    }
+
+    /// <summary>Wait before attempt number <paramref name="attempts"/> + 1: the base delay, doubling, at most an hour.</summary>
+    public static TimeSpan Backoff(TimeSpan baseDelay, int attempts)
+    {
+        var factor = Math.Pow(2, Math.Clamp(attempts - 1, 0, 20));
+        var delay = TimeSpan.FromTicks((long)Math.Min(baseDelay.Ticks * factor, TimeSpan.FromHours(1).Ticks));
+        return delay;
+    }
+
+    private static HashSet<string> Split(string list) =>
+        list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
+}

@@ -1,0 +1,79 @@
+using Hangfire;
+using Mailer.Delivery;
+using Mailer.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Mailer.Campaigns;
+
+/// <summary>
+/// Runs every <c>Campaign:PollInterval</c>: for each mailing whose moment has come, writes the missing ledger rows
+/// and makes sure send jobs are waiting while rows are claimable. It keeps no state of its own: after a restart
+/// with empty Hangfire storage, its next run finds all pending work in the ledger. Several instances may run it at
+/// once; the ledger's unique key, not timing, decides who gets a row.
+/// </summary>
+public sealed class DispatchJob(
+    DeliveryLedger ledger,
+    CampaignClock clock,
+    JobStorage storage,
+    IBackgroundJobClient jobs,
+    IOptions<SmtpOptions> smtp,
+    IOptions<CampaignOptions> options,
+    TimeProvider time,
+    ILogger<DispatchJob> logger)
+{
+    public const string RecurringId = "dispatch";
+
+    [Queue("dispatch")]
+    [AutomaticRetry(Attempts = 0)]
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        foreach (var mailing in await clock.MailingsAsync(cancellationToken))
+        {
+            var now = time.GetUtcNow();
+            if (now < mailing.Due)
+            {
+                continue;
+            }
+
+            if (mailing.HasPassedAt(now))
+            {
+                // Due while nobody was sending (the service was down): record it as skipped for those it was meant for.
+                const string reason = "skipped: its moment passed before it could be sent";
+                var recorded = await ledger.CreateRowsAsync(mailing.Mailing, mailing.Due, "skipped", reason, now, cancellationToken);
+                recorded += await ledger.SkipUnsentAsync(mailing.Mailing, now, reason, cancellationToken);
+                if (recorded > 0)
+                {
+                    CampaignsLog.MailingPassed(logger, mailing.Mailing, recorded);
+                }
+
+                continue;
+            }
+
+            // A reminder goes to those confirmed before it was due; the announcement to everyone confirmed until now.
+            var confirmedBefore = mailing.IsReminder ? mailing.Due : now.AddMilliseconds(1);
+            var created = await ledger.CreateRowsAsync(mailing.Mailing, confirmedBefore, "queued", null, now, cancellationToken);
+            if (created > 0)
+            {
+                CampaignsLog.RowsCreated(logger, mailing.Mailing, created);
+            }
+
+            var claimable = await ledger.CountClaimableAsync(mailing.Mailing, now, cancellationToken);
+            if (claimable > 0)
+            {
+                EnsureSenders(mailing.Mailing, claimable);
+            }
+        }
+    }
+
+    /// <summary>Keeps up to <c>Smtp:Connections</c> send jobs waiting, fewer when there is less work.</summary>
+    private void EnsureSenders(string mailing, long claimable)
+    {
+        var batchSize = options.Value.BatchSize;
+        var wanted = (int)Math.Min(smtp.Value.Connections, (claimable + batchSize - 1) / batchSize);
+        var waiting = storage.GetMonitoringApi().EnqueuedCount("send");
+        for (var i = waiting; i < wanted; i++)
+        {
+            jobs.Enqueue<SendBatchJob>(job => job.RunAsync(mailing, CancellationToken.None));
+        }
+    }
+}

@@ -1,0 +1,116 @@
+using System.Globalization;
+using Mailer.Cli;
+using Mailer.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Mailer.Campaigns;
+
+/// <summary>
+/// <c>timeline [--email ADDRESS] [--now DATETIME]</c>: each mailing's due time, local and UTC; for one subscriber also
+/// what they received (time and server reply) and what they will receive, or why not.
+/// </summary>
+public sealed class TimelineCommand(CampaignClock clock, DeliveryLedger ledger, IOptions<CampaignOptions> options, TimeProvider time)
+    : IOperatorCommand
+{
+    public string Verb => "timeline";
+
+    public string Usage => "timeline [--email ADDRESS] [--now DATETIME]   (DATETIME local to Campaign:TimeZone, e.g. 2024-05-20T10:00)";
+
+    public async Task<int> RunAsync(CommandArguments arguments, TextWriter output, CancellationToken cancellationToken)
+    {
+        var email = arguments.Option("email");
+        var nowText = arguments.Option("now");
+        arguments.EnsureNoOthers(0);
+
+        var campaign = options.Value;
+        var now = time.GetUtcNow();
+        if (nowText is not null)
+        {
+            if (!DateTime.TryParse(nowText, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
+            {
+                throw new UsageException($"--now '{nowText}' is not a date-time such as 2024-05-20T10:00.");
+            }
+
+            now = ZonedTime.ToInstant(local, campaign.Zone);
+        }
+
+        var mailings = await clock.MailingsAsync(cancellationToken);
+        await output.WriteLineAsync($"deadline         {Local(campaign.DeadlineUtc)}  ({Utc(campaign.DeadlineUtc)})");
+        foreach (var mailing in mailings)
+        {
+            var ends = mailing.Ends is { } e ? $", until {Local(e)}" : "";
+            await output.WriteLineAsync($"{mailing.Mailing,-16} {Local(mailing.Due)}  ({Utc(mailing.Due)}){ends}");
+        }
+
+        if (email is null)
+        {
+            return 0;
+        }
+
+        var subscriber = await ledger.SubscriberAsync(Normalize(email), cancellationToken);
+        if (subscriber is null)
+        {
+            await output.WriteLineAsync("No subscriber with that address.");
+            return 1;
+        }
+
+        await output.WriteLineAsync();
+        await output.WriteLineAsync($"subscriber #{subscriber.Id}: {subscriber.Status}, platforms {subscriber.Platforms}"
+            + (subscriber.DonePlatforms.Length > 0 ? $", done {subscriber.DonePlatforms}" : "")
+            + (subscriber.ConfirmedAt is { } c ? $", confirmed {Local(DateTimeOffset.FromUnixTimeMilliseconds(c))}" : ""));
+
+        var history = (await ledger.HistoryAsync(subscriber.Id, cancellationToken)).ToDictionary(h => h.Mailing);
+        foreach (var mailing in mailings)
+        {
+            await output.WriteLineAsync($"  {mailing.Mailing,-16} {Explain(mailing, subscriber, history.GetValueOrDefault(mailing.Mailing), now)}");
+        }
+
+        return 0;
+    }
+
+    private string Explain(ScheduledMailing mailing, SubscriberSnapshot subscriber, DeliveryRecord? record, DateTimeOffset now)
+    {
+        if (record is not null)
+        {
+            var at = record.SentAt ?? record.UpdatedAt;
+            var reply = string.IsNullOrEmpty(record.LastReply) ? "" : $": {record.LastReply}";
+            return $"{record.Status} {Local(DateTimeOffset.FromUnixTimeMilliseconds(at))}, {record.Attempts} attempt(s){reply}";
+        }
+
+        if (subscriber.Status != "confirmed")
+        {
+            return $"will not receive it: {subscriber.Status}";
+        }
+
+        var confirmed = DateTimeOffset.FromUnixTimeMilliseconds(subscriber.ConfirmedAt ?? 0);
+        if (mailing.IsReminder && confirmed >= mailing.Due)
+        {
+            return "will not receive it: confirmed after it was due";
+        }
+
+        if (mailing.HasPassedAt(now))
+        {
+            return "will not receive it: its moment has passed";
+        }
+
+        var state = new SendingState { Platforms = subscriber.Platforms, DonePlatforms = subscriber.DonePlatforms, Status = subscriber.Status };
+        if (mailing.IsReminder && DeliveryRules.Remaining(state, options.Value.Platforms.Keys).Count == 0)
+        {
+            return "will not receive it: every chosen platform is marked done";
+        }
+
+        return now >= mailing.Due ? "due now: goes out with the next dispatch" : $"will receive it {Local(mailing.Due)}";
+    }
+
+    private string Local(DateTimeOffset instant) =>
+        ZonedTime.ToLocal(instant, options.Value.Zone).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " " + options.Value.TimeZone;
+
+    private static string Utc(DateTimeOffset instant) => instant.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    private static string Normalize(string email)
+    {
+        var trimmed = email.Trim();
+        var at = trimmed.LastIndexOf('@');
+        return at < 0 ? trimmed : trimmed[..at] + "@" + trimmed[(at + 1)..].ToLowerInvariant();
+    }
+}

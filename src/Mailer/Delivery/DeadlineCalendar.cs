@@ -1,0 +1,75 @@
+using System.Globalization;
+using System.Text;
+using Ical.Net;
+using Calendar = Ical.Net.Calendar;
+using Ical.Net.CalendarComponents;
+using Ical.Net.DataTypes;
+using Ical.Net.Serialization;
+using Mailer.Campaigns;
+using MimeKit;
+
+namespace Mailer.Delivery;
+
+/// <summary>
+/// The deadline as an iCalendar file (<c>text/calendar; method=PUBLISH</c>): one event at the deadline with a
+/// reminder a day before. It is the same for every subscriber, so it is serialized once, on first use, and each
+/// message gets a part over the same bytes.
+/// </summary>
+internal sealed class DeadlineCalendar
+{
+    public const string FileName = "frist-widerspruch-meta-ki.ics";
+    public const string Summary = "Frist: Widerspruch gegen Meta-KI-Training";
+
+    private readonly Lazy<(byte[] Bytes, ContentEncoding Encoding)> _file;
+
+    public DeadlineCalendar(CampaignOptions campaign, string senderDomain, TimeProvider time) =>
+        _file = new(() => Build(campaign, senderDomain, time), LazyThreadSafetyMode.ExecutionAndPublication);
+
+    public MimePart CreatePart()
+    {
+        var (bytes, encoding) = _file.Value;
+        var type = new ContentType("text", "calendar") { Charset = "utf-8" };
+        type.Parameters.Add("method", "PUBLISH");
+        return new MimePart(type)
+        {
+            // A read-only view of the shared bytes: nothing is copied per message.
+            Content = new MimeContent(new MemoryStream(bytes, writable: false)),
+            ContentDisposition = new ContentDisposition(ContentDisposition.Attachment) { FileName = FileName },
+            ContentTransferEncoding = encoding,
+        };
+    }
+
+    private static (byte[], ContentEncoding) Build(CampaignOptions campaign, string senderDomain, TimeProvider time)
+    {
+        var deadline = campaign.DeadlineUtc;
+        var local = campaign.Deadline.ToString("dd.MM.yyyy, HH:mm 'Uhr'", CultureInfo.GetCultureInfo("de-DE"));
+        var description = new StringBuilder()
+            .Append(CultureInfo.InvariantCulture, $"Bis {local} ({campaign.TimeZone}) kannst du widersprechen, dass Meta deine Inhalte für das Training seiner KI nutzt.");
+        foreach (var (platform, options) in campaign.Platforms)
+        {
+            description.Append(CultureInfo.InvariantCulture, $"\n{char.ToUpperInvariant(platform[0])}{platform[1..]}: {options.FormUrl}");
+        }
+
+        var deadlineEvent = new CalendarEvent
+        {
+            Uid = $"deadline.{campaign.Name}@{senderDomain}",
+            DtStamp = new CalDateTime(time.GetUtcNow().UtcDateTime, CalDateTime.UtcTzId),
+            DtStart = new CalDateTime(deadline.UtcDateTime, CalDateTime.UtcTzId),
+            Summary = Summary,
+            Description = description.ToString(),
+        };
+        deadlineEvent.Alarms.Add(new Alarm
+        {
+            Action = AlarmAction.Display,
+            Description = Summary,
+            Trigger = new Trigger(Duration.FromDays(-1)),
+        });
+
+        var calendar = new Calendar { ProductId = $"-//{senderDomain}//{campaign.Name}//DE", Method = CalendarMethods.Publish };
+        calendar.Events.Add(deadlineEvent);
+        var bytes = Encoding.UTF8.GetBytes(new CalendarSerializer().SerializeToString(calendar)!);
+
+        using var probe = new MimePart("text", "calendar") { Content = new MimeContent(new MemoryStream(bytes, writable: false)) };
+        return (bytes, probe.GetBestEncoding(EncodingConstraint.SevenBit));
+    }
+}

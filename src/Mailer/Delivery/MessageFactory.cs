@@ -1,0 +1,116 @@
+using System.Buffers;
+using Mailer.Campaigns;
+using Mailer.Hosting;
+using Mailer.Rendering;
+using Microsoft.Extensions.Options;
+using MimeKit;
+using MimeKit.Utils;
+
+namespace Mailer.Delivery;
+
+/// <summary>
+/// Turns a rendered mail into the MIME message for one recipient: text before HTML, the sender's headers,
+/// the list headers for one-click unsubscribe (RFC 2369, RFC 8058) and, on the announcement, the deadline as
+/// a calendar file. The configuration is read once; per message only the recipient's parts are built.
+/// </summary>
+public sealed class MessageFactory
+{
+    // C0, DEL and C1: nothing of these belongs in a header.
+    private static readonly char[] ControlChars =
+        [.. Enumerable.Range(0, 0x20).Concat(Enumerable.Range(0x7F, 0x21)).Select(c => (char)c)];
+
+    private static readonly SearchValues<char> Controls = SearchValues.Create(ControlChars);
+
+    private readonly string _fromName;
+    private readonly string _fromAddress;
+    private readonly string? _replyToName;
+    private readonly string? _replyToAddress;
+    private readonly string _domain;
+    private readonly string _listId;
+    private readonly DeadlineCalendar _calendar;
+    private readonly TimeProvider _time;
+
+    public MessageFactory(IOptions<MailerOptions> mailer, IOptions<CampaignOptions> campaign, TimeProvider time)
+    {
+        var from = MailboxAddress.Parse(mailer.Value.From);
+        (_fromName, _fromAddress, _domain) = (from.Name ?? "", from.Address, from.Domain);
+        if (!string.IsNullOrWhiteSpace(mailer.Value.ReplyTo))
+        {
+            var replyTo = MailboxAddress.Parse(mailer.Value.ReplyTo);
+            (_replyToName, _replyToAddress) = (replyTo.Name ?? "", replyTo.Address);
+        }
+
+        _listId = $"<{campaign.Value.Name}.{_domain}>";
+        _calendar = new DeadlineCalendar(campaign.Value, _domain, time);
+        _time = time;
+    }
+
+    /// <summary>The mail <paramref name="mailing"/> (see <see cref="Mailings"/>) to <paramref name="recipient"/>.</summary>
+    /// <exception cref="ArgumentException">The recipient's address is not one plain mail address.</exception>
+    public MimeMessage Create(string mailing, Recipient recipient, RenderedMail rendered, MailLinks links)
+    {
+        var message = new MimeMessage();
+        // A new MailboxAddress per message, from the parsed parts: an address list subscribes to its members'
+        // change events, so one shared instance would hold on to every message ever built.
+        message.From.Add(new MailboxAddress(_fromName, _fromAddress));
+        if (_replyToAddress is not null)
+        {
+            message.ReplyTo.Add(new MailboxAddress(_replyToName, _replyToAddress));
+        }
+
+        message.To.Add(ParseRecipient(recipient.Email));
+        message.Subject = OneLine(rendered.Subject);
+        message.Date = _time.GetUtcNow();
+        message.MessageId = MimeUtils.GenerateMessageId(_domain);
+        message.Headers.Add(HeaderId.ListId, _listId);
+        if (mailing != Mailings.Confirm)
+        {
+            // Gmail and Yahoo require one-click unsubscribe on bulk mail; the opt-in request is not bulk mail.
+            message.Headers.Add(HeaderId.ListUnsubscribe, $"<{CheckedUrl(links.UnsubscribeUrl)}>");
+            message.Headers.Add("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+        }
+
+        message.Headers.Add("X-Mailing", mailing);
+
+        var body = new MultipartAlternative { TextPart("plain", rendered.Text), TextPart("html", rendered.Html) };
+        message.Body = mailing == Mailings.Announcement ? new Multipart("mixed") { body, _calendar.CreatePart() } : body;
+        return message;
+    }
+
+    private static TextPart TextPart(string subtype, string text)
+    {
+        var part = new TextPart(subtype);
+        part.SetText(System.Text.Encoding.UTF8, text);
+        part.ContentTransferEncoding = part.GetBestEncoding(EncodingConstraint.SevenBit);
+        return part;
+    }
+
+    private static MailboxAddress ParseRecipient(string email)
+    {
+        if (email.AsSpan().ContainsAny(Controls)
+            || !MailboxAddress.TryParse(email, out var mailbox)
+            || mailbox.Address != email
+            || !email.Contains('@'))
+        {
+            throw new ArgumentException("The recipient is not one plain mail address.", nameof(email));
+        }
+
+        return mailbox;
+    }
+
+    /// <summary>The text on one line: control characters (CR, LF, tab, ...) become single spaces.</summary>
+    internal static string OneLine(string text)
+    {
+        if (!text.AsSpan().ContainsAny(Controls))
+        {
+            return text;
+        }
+
+        return string.Join(' ', text.Split(ControlChars, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+
+    private static string CheckedUrl(string url) =>
+        url.AsSpan().ContainsAny(Controls) || url.AsSpan().ContainsAny(' ', '<', '>')
+            ? throw new ArgumentException("The unsubscribe URL must be one absolute URL.", nameof(url))
+            : url;
+}

@@ -1,0 +1,38 @@
+using Mailer.Campaigns;
+using Mailer.Cli;
+using Mailer.Delivery;
+using Mailer.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Mailer.Rendering;
+
+/// <summary><c>preview &lt;mailing&gt;</c>: writes the mail for a sample subscriber as .html, .txt and .eml, to look at before it goes out.</summary>
+public sealed class PreviewCommand(MailComposer composer, IOptions<CampaignOptions> campaign, TimeProvider time) : IOperatorCommand
+{
+    public string Verb => "preview";
+
+    public string Usage => $"preview <mailing> {SampleRecipient.Usage} [--out DIR]";
+
+    public async Task<int> RunAsync(CommandArguments arguments, TextWriter output, CancellationToken cancellationToken)
+    {
+        var mailing = SampleRecipient.Mailing(arguments);
+        var (recipient, now) = SampleRecipient.From(arguments, "beispiel@example.org", campaign.Value, time);
+        var folder = Path.GetFullPath(arguments.Option("out") ?? "preview");
+        arguments.EnsureNoOthers(1);
+
+        var message = composer.Compose(mailing, recipient, now);
+        Directory.CreateDirectory(folder);
+        var stem = Path.Combine(folder, $"{mailing}.{recipient.Locale}");
+        await File.WriteAllTextAsync(stem + ".html", message.HtmlBody, cancellationToken);
+        await File.WriteAllTextAsync(stem + ".txt", message.TextBody, cancellationToken);
+        await message.WriteToAsync(stem + ".eml", cancellationToken);
+
+        await output.WriteLineAsync($"Subject: {message.Subject}");
+        foreach (var extension in new[] { ".html", ".txt", ".eml" })
+        {
+            await output.WriteLineAsync($"wrote {stem}{extension}");
+        }
+
+        return 0;
+    }
+}

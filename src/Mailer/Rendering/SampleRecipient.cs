@@ -1,0 +1,52 @@
+using System.Globalization;
+using Mailer.Campaigns;
+using Mailer.Cli;
+
+namespace Mailer.Rendering;
+
+/// <summary>The options <c>preview</c> and <c>send-test</c> share: language, platforms, and the moment to render for.</summary>
+internal static class SampleRecipient
+{
+    public const string Usage = "[--locale de|en] [--platforms facebook,instagram] [--now DATETIME]";
+
+    public static (Recipient Recipient, DateTimeOffset Now) From(CommandArguments arguments, string email, CampaignOptions campaign, TimeProvider time)
+    {
+        var locale = arguments.Option("locale") ?? "de";
+        if (!Mailings.Locales.Contains(locale))
+        {
+            throw new UsageException($"--locale must be one of {string.Join(", ", Mailings.Locales)}.");
+        }
+
+        var platforms = (arguments.Option("platforms") ?? string.Join(',', campaign.Platforms.Keys))
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(p => p.ToLowerInvariant())
+            .ToList();
+        var unknown = platforms.FirstOrDefault(p => !campaign.Platforms.ContainsKey(p));
+        if (unknown is not null || platforms.Count == 0)
+        {
+            throw new UsageException($"--platforms takes a comma-separated list of {string.Join(", ", campaign.Platforms.Keys)}.");
+        }
+
+        var now = time.GetUtcNow();
+        if (arguments.Option("now") is { } nowText)
+        {
+            if (!DateTime.TryParse(nowText, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
+            {
+                throw new UsageException($"--now '{nowText}' is not a date-time such as 2024-05-19T09:00.");
+            }
+
+            now = ZonedTime.ToInstant(local, campaign.Zone);
+        }
+
+        var ordered = campaign.Platforms.Keys.Where(platforms.Contains).ToList();
+        return (new Recipient(0, email, locale, ordered), now);
+    }
+
+    public static string Mailing(CommandArguments arguments)
+    {
+        var mailing = arguments.Required(0, "mailing (" + string.Join(", ", Mailings.All) + ")");
+        return Mailings.All.Contains(mailing)
+            ? mailing
+            : throw new UsageException($"Unknown mailing '{mailing}'; one of {string.Join(", ", Mailings.All)}.");
+    }
+}

@@ -1,0 +1,312 @@
+using System.Data.Common;
+using Dapper;
+
+namespace Mailer.Storage;
+
+/// <summary>A claimed ledger row with what the sender needs to know about its subscriber right now.</summary>
+public sealed class ClaimedDelivery
+{
+    public long Id { get; init; }
+
+    public long SubscriberId { get; init; }
+
+    public string Mailing { get; init; } = "";
+
+    public int Attempts { get; init; }
+}
+
+/// <summary>The subscriber as the sender sees it at the moment of sending.</summary>
+public sealed class SendingState
+{
+    public string Email { get; init; } = "";
+
+    public string Locale { get; init; } = "";
+
+    public string Platforms { get; init; } = "";
+
+    public string DonePlatforms { get; init; } = "";
+
+    public string Status { get; init; } = "";
+
+    public long? LastOtherSentAt { get; init; }
+}
+
+/// <summary>Counts of one mailing's ledger rows by status.</summary>
+public sealed class MailingCounts
+{
+    public string Mailing { get; init; } = "";
+
+    public long Queued { get; init; }
+
+    public long Sending { get; init; }
+
+    public long Sent { get; init; }
+
+    public long Failed { get; init; }
+
+    public long Skipped { get; init; }
+
+    public long Recipients => Queued + Sending + Sent + Failed + Skipped;
+}
+
+/// <summary>One row of a subscriber's history.</summary>
+public sealed class DeliveryRecord
+{
+    public string Mailing { get; init; } = "";
+
+    public string Status { get; init; } = "";
+
+    public int Attempts { get; init; }
+
+    public long UpdatedAt { get; init; }
+
+    public long? SentAt { get; init; }
+
+    public string? MessageId { get; init; }
+
+    public string? LastReply { get; init; }
+}
+
+/// <summary>
+/// The delivery ledger: one row per subscriber and mailing, the truth about who got what. Rows are created in bulk
+/// by the dispatcher (the unique key decides, never timing), claimed in batches under a lease, and each is recorded
+/// the moment its message was accepted. All times are Unix milliseconds.
+/// </summary>
+public sealed class DeliveryLedger(Database database)
+{
+    private const int CreateChunk = 50_000;
+
+    /// <summary>The first start, recorded once; every later call returns the same moment.</summary>
+    public async Task<DateTimeOffset> LaunchAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(
+            """
+            INSERT INTO campaign_state (name, value) VALUES ('launched_at', @Value)
+            ON CONFLICT (name) DO NOTHING
+            """,
+            new { Value = now.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        var value = await connection.QuerySingleAsync<string>("SELECT value FROM campaign_state WHERE name = 'launched_at'");
+        return DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
+    /// Writes the missing rows of <paramref name="mailing"/> for every confirmed subscriber confirmed before
+    /// <paramref name="confirmedBefore"/> who has no other mail of the campaign under way (that one goes first; the
+    /// next dispatch sees them again). Works through the subscribers in id ranges so no lock is held for long.
+    /// </summary>
+    public async Task<int> CreateRowsAsync(string mailing, DateTimeOffset confirmedBefore, string status, string? reply,
+        DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var maxId = await connection.ExecuteScalarAsync<long?>("SELECT MAX(id) FROM subscribers") ?? 0;
+        var created = 0;
+        for (long from = 0; from < maxId; from += CreateChunk)
+        {
+            created += await connection.ExecuteAsync(
+                """
+                INSERT INTO deliveries (subscriber_id, mailing, status, attempts, created_at, updated_at, not_before, last_reply)
+                SELECT s.id, @Mailing, @Status, 0, @Now, @Now, @Now, @Reply
+                FROM subscribers s
+                WHERE s.id > @From AND s.id <= @To
+                  AND s.status = 'confirmed' AND s.confirmed_at < @ConfirmedBefore
+                  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.subscriber_id = s.id AND d.mailing = @Mailing)
+                  AND NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.subscriber_id = s.id AND o.status IN ('queued', 'sending'))
+                ON CONFLICT (subscriber_id, mailing) DO NOTHING
+                """,
+                new
+                {
+                    Mailing = mailing,
+                    Status = status,
+                    Reply = reply,
+                    Now = now.ToUnixTimeMilliseconds(),
+                    From = from,
+                    To = from + CreateChunk,
+                    ConfirmedBefore = confirmedBefore.ToUnixTimeMilliseconds(),
+                });
+        }
+
+        return created;
+    }
+
+    /// <summary>Rows of <paramref name="mailing"/> that a batch job could claim now: queued and due, or leased by a job that is gone.</summary>
+    public async Task<long> CountClaimableAsync(string mailing, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<long>(
+            """
+            SELECT COUNT(*) FROM deliveries
+            WHERE mailing = @Mailing
+              AND ((status = 'queued' AND not_before <= @Now) OR (status = 'sending' AND lease_until < @Now))
+            """,
+            new { Mailing = mailing, Now = now.ToUnixTimeMilliseconds() });
+    }
+
+    /// <summary>
+    /// Leases up to <paramref name="count"/> rows of <paramref name="mailing"/> to <paramref name="owner"/>: first rows
+    /// whose lease ran out (their job died), then queued ones. On PostgreSQL concurrent claims skip each other's rows.
+    /// </summary>
+    public async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(string mailing, string owner, int count, DateTimeOffset now,
+        DateTimeOffset leaseUntil, CancellationToken cancellationToken)
+    {
+        var skipLocked = database.IsSqlite ? "" : "FOR UPDATE SKIP LOCKED";
+        var parameters = new
+        {
+            Mailing = mailing,
+            Owner = owner,
+            Count = count,
+            Now = now.ToUnixTimeMilliseconds(),
+            LeaseUntil = leaseUntil.ToUnixTimeMilliseconds(),
+        };
+
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var claimed = (await connection.QueryAsync<ClaimedDelivery>(
+            $"""
+            UPDATE deliveries SET lease_owner = @Owner, lease_until = @LeaseUntil, updated_at = @Now
+            WHERE id IN (SELECT id FROM deliveries
+                         WHERE mailing = @Mailing AND status = 'sending' AND lease_until < @Now
+                         ORDER BY id LIMIT @Count {skipLocked})
+            RETURNING id AS Id, subscriber_id AS SubscriberId, mailing AS Mailing, attempts AS Attempts
+            """, parameters)).ToList();
+
+        if (claimed.Count < count)
+        {
+            claimed.AddRange(await connection.QueryAsync<ClaimedDelivery>(
+                $"""
+                UPDATE deliveries SET status = 'sending', lease_owner = @Owner, lease_until = @LeaseUntil, updated_at = @Now
+                WHERE id IN (SELECT id FROM deliveries
+                             WHERE mailing = @Mailing AND status = 'queued' AND not_before <= @Now
+                             ORDER BY id LIMIT @Count {skipLocked})
+                RETURNING id AS Id, subscriber_id AS SubscriberId, mailing AS Mailing, attempts AS Attempts
+                """, new { parameters.Mailing, parameters.Owner, Count = count - claimed.Count, parameters.Now, parameters.LeaseUntil }));
+        }
+
+        return claimed.OrderBy(c => c.Id).ToList();
+    }
+
+    /// <summary>The subscriber behind a row as it is now (unsubscribes and done marks count at send time).</summary>
+    public async Task<SendingState?> SendingStateAsync(DbConnection connection, ClaimedDelivery row)
+    {
+        return await connection.QuerySingleOrDefaultAsync<SendingState>(
+            """
+            SELECT s.email AS Email, s.locale AS Locale, s.platforms AS Platforms, s.done_platforms AS DonePlatforms,
+                   s.status AS Status,
+                   (SELECT MAX(o.sent_at) FROM deliveries o WHERE o.subscriber_id = s.id AND o.mailing <> @Mailing) AS LastOtherSentAt
+            FROM subscribers s WHERE s.id = @SubscriberId
+            """,
+            new { row.SubscriberId, row.Mailing });
+    }
+
+    /// <summary>Records an accepted message; only while the lease is still the caller's.</summary>
+    public Task<int> MarkSentAsync(DbConnection connection, long id, string owner, DateTimeOffset now, string? messageId, string reply) =>
+        connection.ExecuteAsync(
+            """
+            UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = @Now, updated_at = @Now,
+                   message_id = @MessageId, last_reply = @Reply, lease_owner = NULL, lease_until = NULL
+            WHERE id = @Id AND lease_owner = @Owner AND status = 'sending'
+            """,
+            new { Id = id, Owner = owner, Now = now.ToUnixTimeMilliseconds(), MessageId = messageId, Reply = Trim(reply) });
+
+    /// <summary>Ends a row without a message: <c>failed</c> (with the server's reply) or <c>skipped</c> (with the reason).</summary>
+    public Task<int> MarkFinishedAsync(DbConnection connection, long id, string owner, string status, bool attempted, DateTimeOffset now, string reply) =>
+        connection.ExecuteAsync(
+            """
+            UPDATE deliveries SET status = @Status, attempts = attempts + @Attempted, updated_at = @Now, last_reply = @Reply,
+                   lease_owner = NULL, lease_until = NULL
+            WHERE id = @Id AND lease_owner = @Owner AND status = 'sending'
+            """,
+            new { Id = id, Owner = owner, Status = status, Attempted = attempted ? 1 : 0, Now = now.ToUnixTimeMilliseconds(), Reply = Trim(reply) });
+
+    /// <summary>Puts a row back in the queue, not before <paramref name="notBefore"/>; counts an attempt if one was made.</summary>
+    public Task<int> RequeueAsync(DbConnection connection, long id, string owner, bool attempted, DateTimeOffset now, DateTimeOffset notBefore, string? reply) =>
+        connection.ExecuteAsync(
+            """
+            UPDATE deliveries SET status = 'queued', attempts = attempts + @Attempted, updated_at = @Now, not_before = @NotBefore,
+                   last_reply = COALESCE(@Reply, last_reply), lease_owner = NULL, lease_until = NULL
+            WHERE id = @Id AND lease_owner = @Owner AND status = 'sending'
+            """,
+            new { Id = id, Owner = owner, Attempted = attempted ? 1 : 0, Now = now.ToUnixTimeMilliseconds(), NotBefore = notBefore.ToUnixTimeMilliseconds(), Reply = reply is null ? null : Trim(reply) });
+
+    /// <summary>Extends the lease of everything <paramref name="owner"/> still holds.</summary>
+    public async Task RenewLeaseAsync(string owner, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(
+            "UPDATE deliveries SET lease_until = @LeaseUntil WHERE lease_owner = @Owner AND status = 'sending'",
+            new { Owner = owner, LeaseUntil = leaseUntil.ToUnixTimeMilliseconds() });
+    }
+
+    /// <summary>Marks every row of a mailing whose moment has passed as skipped, with the reason.</summary>
+    public async Task<int> SkipUnsentAsync(string mailing, DateTimeOffset now, string reason, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(
+            """
+            UPDATE deliveries SET status = 'skipped', updated_at = @Now, last_reply = @Reason, lease_owner = NULL, lease_until = NULL
+            WHERE mailing = @Mailing AND (status = 'queued' OR (status = 'sending' AND lease_until < @Now))
+            """,
+            new { Mailing = mailing, Now = now.ToUnixTimeMilliseconds(), Reason = reason });
+    }
+
+    public async Task<IReadOnlyList<MailingCounts>> CountsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return (await connection.QueryAsync<MailingCounts>(
+            """
+            SELECT mailing AS Mailing,
+                   SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END) AS Queued,
+                   SUM(CASE WHEN status = 'sending' THEN 1 ELSE 0 END) AS Sending,
+                   SUM(CASE WHEN status = 'sent' THEN 1 ELSE 0 END) AS Sent,
+                   SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS Failed,
+                   SUM(CASE WHEN status = 'skipped' THEN 1 ELSE 0 END) AS Skipped
+            FROM deliveries GROUP BY mailing
+            """)).ToList();
+    }
+
+    public async Task<IReadOnlyList<DeliveryRecord>> HistoryAsync(long subscriberId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return (await connection.QueryAsync<DeliveryRecord>(
+            """
+            SELECT mailing AS Mailing, status AS Status, attempts AS Attempts, updated_at AS UpdatedAt, sent_at AS SentAt,
+                   message_id AS MessageId, last_reply AS LastReply
+            FROM deliveries WHERE subscriber_id = @SubscriberId ORDER BY created_at, id
+            """,
+            new { SubscriberId = subscriberId })).ToList();
+    }
+
+    /// <summary>The subscriber with this (normalized) address, for the operators' timeline.</summary>
+    public async Task<SubscriberSnapshot?> SubscriberAsync(string normalizedEmail, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<SubscriberSnapshot>(
+            """
+            SELECT id AS Id, status AS Status, platforms AS Platforms, done_platforms AS DonePlatforms, created_at AS CreatedAt,
+                   confirmed_at AS ConfirmedAt, unsubscribed_at AS UnsubscribedAt
+            FROM subscribers WHERE email = @Email
+            """,
+            new { Email = normalizedEmail });
+    }
+
+    public Task<DbConnection> OpenAsync(CancellationToken cancellationToken) => database.OpenAsync(cancellationToken);
+
+    private static string Trim(string reply) => reply.Length <= 500 ? reply : reply[..500];
+}
+
+/// <summary>What the timeline needs to know of one subscriber.</summary>
+public sealed class SubscriberSnapshot
+{
+    public long Id { get; init; }
+
+    public string Status { get; init; } = "";
+
+    public string Platforms { get; init; } = "";
+
+    public string DonePlatforms { get; init; } = "";
+
+    public long CreatedAt { get; init; }
+
+    public long? ConfirmedAt { get; init; }
+
+    public long? UnsubscribedAt { get; init; }
+}

@@ -1,0 +1,137 @@
+using Mailer.Rendering;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Mailer.Tests.Rendering;
+
+/// <summary>A broken template stops the renderer when it is built, naming the file and the line.</summary>
+public class TemplateLoadingTests
+{
+    [Fact]
+    public void UnknownVariable_FailsWhenTheRendererIsBuilt_NamingFileAndLine()
+    {
+        var templates = TestRenderers.CopyOfTemplates();
+        var file = Path.Combine(templates, "de", "reminder-week.txt.sbn");
+        File.WriteAllText(file, "Erinnerung\n\nNoch {{ tage_uebrig }} Tage.\n");
+
+        var error = Assert.Throws<TemplateException>(() => TestRenderers.Create(templates));
+
+        Assert.Contains($"{file}(3,", error.Message);
+        Assert.Contains("tage_uebrig", error.Message);
+    }
+
+    [Fact]
+    public void MisspeltMemberOfAPlatform_IsAnError_NotAnEmptyString()
+    {
+        var templates = TestRenderers.CopyOfTemplates();
+        var file = Path.Combine(templates, "en", "partials", "platform-buttons.txt.sbn");
+        File.WriteAllText(file, "{{ for platform in platforms }}\n{{ platform.lable }}\n{{ end }}\n");
+
+        var error = Assert.Throws<TemplateException>(() => TestRenderers.Create(templates));
+
+        Assert.Contains($"{file}(2,", error.Message);
+        Assert.Contains("lable", error.Message);
+    }
+
+    [Fact]
+    public void SyntaxError_FailsWhenTheRendererIsBuilt_NamingFileAndLine()
+    {
+        var templates = TestRenderers.CopyOfTemplates();
+        var file = Path.Combine(templates, "de", "partials", "footer.html.sbn");
+        File.WriteAllText(file, "<p>{{ sender_name }}</p>\n<p>{{ if mailing == \"confirm\" }}Bestätigen</p>\n");
+
+        var error = Assert.Throws<TemplateException>(() => TestRenderers.Create(templates));
+
+        Assert.Contains(file + "(", error.Message);
+        Assert.Contains("if", error.Message);
+    }
+
+    [Fact]
+    public void SyntaxErrorsInSeveralFiles_AreAllReported()
+    {
+        var templates = TestRenderers.CopyOfTemplates();
+        var first = Path.Combine(templates, "de", "confirm.subject.sbn");
+        var second = Path.Combine(templates, "en", "announcement.html.sbn");
+        File.WriteAllText(first, "Bitte bis {{ deadline_date ) }} bestätigen\n");
+        File.AppendAllText(second, "\n{{ end }}\n");
+
+        var error = Assert.Throws<TemplateException>(() => TestRenderers.Create(templates));
+
+        Assert.Contains(first + "(1,", error.Message);
+        Assert.Contains(second + "(", error.Message);
+    }
+
+    [Fact]
+    public void MissingMailFile_IsNamed()
+    {
+        var templates = TestRenderers.CopyOfTemplates();
+        var file = Path.Combine(templates, "en", "reminder-final.subject.sbn");
+        File.Delete(file);
+
+        var error = Assert.Throws<TemplateException>(() => TestRenderers.Create(templates));
+
+        Assert.Contains(file, error.Message);
+    }
+
+    [Fact]
+    public void IncludeOfAMissingPartial_NamesTheIncludingFileAndLine()
+    {
+        var templates = TestRenderers.CopyOfTemplates();
+        var file = Path.Combine(templates, "de", "reminder-final.html.sbn");
+        File.WriteAllText(file, "{{ capture preheader }}Heute{{ end }}\n<p>Heute!</p>\n{{ include \"knopf\" }}\n");
+
+        var error = Assert.Throws<TemplateException>(() => TestRenderers.Create(templates));
+
+        Assert.Contains($"{file}(3,", error.Message);
+        Assert.Contains(Path.Combine("de", "partials", "knopf.html.sbn"), error.Message);
+    }
+
+    [Fact]
+    public void MissingTemplateFolder_IsNamed()
+    {
+        var missing = Path.Combine(TestPaths.NewTemporaryDirectory("templates"), "nowhere");
+
+        var error = Assert.Throws<TemplateException>(() => TestRenderers.Create(missing));
+
+        Assert.Contains(missing, error.Message);
+    }
+
+    [Fact]
+    public void TemplateDirectory_IsResolvedAgainstTheContentRoot()
+    {
+        var renderer = TestRenderers.Create("templates");
+
+        var mail = renderer.Render(Mailings.Confirm, new Recipient(1, "anna@example.org", "de", ["facebook"]), TestRenderers.Links("facebook"), TestRenderers.Berlin(5, 19, 10));
+
+        Assert.Contains("https://mailer.test/confirm/confirm-token", mail.Text);
+    }
+
+    [Fact]
+    public async Task AddRendering_WithABrokenTemplate_StopsTheStart_NamingFileAndLine()
+    {
+        var templates = TestRenderers.CopyOfTemplates();
+        var file = Path.Combine(templates, "en", "confirm.txt.sbn");
+        File.WriteAllText(file, "Please confirm:\n{{ confirm_link }}\n");
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = TestPaths.RepositoryRoot,
+            EnvironmentName = Environments.Development,
+        });
+        builder.WebHost.UseTestServer();
+        builder.Logging.ClearProviders();
+        builder.Configuration[$"{RenderingOptions.Section}:TemplateDirectory"] = templates;
+        builder.Services.AddSingleton(Options.Create(TestRenderers.Campaign()));
+        builder.Services.AddSingleton(Options.Create(TestRenderers.Mailer()));
+        builder.AddRendering();
+        await using var app = builder.Build();
+
+        var error = await Assert.ThrowsAsync<TemplateException>(() => app.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Contains($"{file}(2,", error.Message);
+    }
+}
