@@ -13,9 +13,11 @@ public enum EmailProblem
 /// <summary>
 /// Checks and normalizes the address a person typed. Accepted: a dot-atom local part in ASCII (no quoted
 /// strings, no comments, no umlauts: few mail servers take those) and a domain name with at least one dot.
-/// Internationalized domains (<c>müller.de</c>) are accepted and stored in their ASCII form
-/// (<c>xn--mller-kva.de</c>): one spelling per mailbox for the unique index, and every SMTP server
-/// understands it. The domain is lower-cased; the local part keeps its case (RFC 5321 leaves it to the server).
+/// Internationalized domains are accepted and stored in one canonical Unicode form: <c>MÜLLER.de</c> and
+/// <c>xn--mller-kva.de</c> both become <c>müller.de</c> (IDNA mapping, lower-cased), so the unique index sees one
+/// spelling per mailbox, mails greet people with the address they typed, and MimeKit round-trips it (it writes the
+/// punycode form on the wire when a server does not speak SMTPUTF8). The local part keeps its case (RFC 5321
+/// leaves it to the server).
 /// </summary>
 public static class EmailAddress
 {
@@ -58,21 +60,14 @@ public static class EmailAddress
         }
 
         normalized = local + "@" + domain;
-        return normalized.Length > MaxLength ? EmailProblem.TooLong : EmailProblem.None;
+        return ToAscii(normalized).Length > MaxLength ? EmailProblem.TooLong : EmailProblem.None;
     }
 
-    /// <summary>The address as a person reads it: the domain back in Unicode.</summary>
-    public static string ToDisplay(string normalized)
+    /// <summary>The address with its domain in ASCII (punycode), as DNS and SMTP servers without SMTPUTF8 see it.</summary>
+    public static string ToAscii(string normalized)
     {
         var at = normalized.LastIndexOf('@');
-        try
-        {
-            return at < 0 ? normalized : normalized[..(at + 1)] + Idn.GetUnicode(normalized[(at + 1)..]);
-        }
-        catch (ArgumentException)
-        {
-            return normalized;
-        }
+        return at < 0 ? normalized : normalized[..(at + 1)] + Idn.GetAscii(normalized[(at + 1)..]);
     }
 
     private static bool IsDotAtom(string local)
@@ -93,17 +88,19 @@ public static class EmailAddress
         return true;
     }
 
-    private static bool TryNormalizeDomain(string domain, out string ascii)
+    private static bool TryNormalizeDomain(string domain, out string normalized)
     {
-        ascii = "";
+        normalized = "";
         if (domain.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
         {
             return false;
         }
 
+        string ascii;
         try
         {
             ascii = Idn.GetAscii(domain).ToLowerInvariant();
+            normalized = Idn.GetUnicode(ascii);
         }
         catch (ArgumentException)
         {

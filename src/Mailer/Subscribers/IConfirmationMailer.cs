@@ -11,14 +11,26 @@ public interface IConfirmationMailer
 }
 
 /// <summary>
-/// Stands in until the delivery side registers the real mailer: every confirmation stays due (transient), so
-/// nothing is lost; the sweep for unsent confirmations sends them once a real mailer is there.
+/// The confirmation mail through the campaign's own pipeline: <see cref="MailComposer"/> renders the
+/// <c>confirm</c> templates with the subscriber's links, the configured transport (SMTP or pickup folder)
+/// sends it on a connection of its own; confirmations are few and must not wait for a campaign batch.
 /// </summary>
-internal sealed class MissingConfirmationMailer(ILogger<MissingConfirmationMailer> logger) : IConfirmationMailer
+public sealed class TransportConfirmationMailer(MailComposer composer, IMailTransport transport, TimeProvider time) : IConfirmationMailer
 {
-    public Task<SendResult> SendConfirmationAsync(Recipient recipient, CancellationToken cancellationToken)
+    public async Task<SendResult> SendConfirmationAsync(Recipient recipient, CancellationToken cancellationToken)
     {
-        SubscribersLog.NoConfirmationMailer(logger, recipient.SubscriberId);
-        return Task.FromResult(SendResult.Transient("No IConfirmationMailer is registered."));
+        MimeKit.MimeMessage message;
+        try
+        {
+            message = composer.Compose(Mailings.Confirm, recipient, time.GetUtcNow());
+        }
+        catch (ArgumentException e)
+        {
+            // The store only holds checked addresses; one that MimeKit still refuses is never going to work.
+            return SendResult.Permanent("not sent: " + e.GetType().Name);
+        }
+
+        await using var connection = await transport.OpenAsync(cancellationToken);
+        return await connection.SendAsync(message, cancellationToken);
     }
 }

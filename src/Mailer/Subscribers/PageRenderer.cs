@@ -6,6 +6,7 @@ using System.Text.Encodings.Web;
 using System.Text.Unicode;
 using Mailer.Campaigns;
 using Mailer.Hosting;
+using Mailer.Rendering;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.Extensions.Options;
 using Scriban;
@@ -25,6 +26,7 @@ public sealed class PageRenderer(
     IOptions<MailerOptions> mailer,
     IOptions<CampaignOptions> campaign,
     IOptions<SubscribersOptions> options,
+    IOptions<RenderingOptions> rendering,
     IAntiforgery antiforgery,
     TimeProvider time)
 {
@@ -33,7 +35,8 @@ public sealed class PageRenderer(
 
     private readonly ConcurrentDictionary<string, CachedTemplate> _templates = new(StringComparer.Ordinal);
 
-    public string Folder => Path.Combine(environment.ContentRootPath, "templates", "pages");
+    /// <summary><c>pages/</c> in the templates folder (<c>Rendering:TemplateDirectory</c>), beside the mail templates.</summary>
+    public string Folder => Path.Combine(ContentRoot.Combine(environment.ContentRootPath, rendering.Value.TemplateDirectory), "pages");
 
     /// <summary>
     /// What a consent records as the text shown: <c>Subscribers:ConsentTextVersion</c>, the locale and the first

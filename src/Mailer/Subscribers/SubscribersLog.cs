@@ -47,7 +47,4 @@ internal static partial class SubscribersLog
 
     [LoggerMessage(2023, LogLevel.Warning, "Confirmation mail to subscriber {SubscriberId} failed transiently; it stays due")]
     public static partial void ConfirmationMailDeferred(ILogger logger, long subscriberId);
-
-    [LoggerMessage(2024, LogLevel.Warning, "No confirmation mailer is registered; the mail to subscriber {SubscriberId} stays due")]
-    public static partial void NoConfirmationMailer(ILogger logger, long subscriberId);
 }

@@ -33,7 +33,7 @@ public static class SubscribersSetup
             return links;
         });
         services.AddSingleton<ISubscriberStore, SubscriberStore>();
-        services.TryAddSingleton<IConfirmationMailer, MissingConfirmationMailer>();
+        services.TryAddSingleton<IConfirmationMailer, TransportConfirmationMailer>();
         services.AddTransient<ConfirmMailJob>();
         services.AddSingleton<PageRenderer>();
         services.AddSingleton<SignupApi>();

@@ -87,18 +87,6 @@ public class ConfirmMailJobTests
         Assert.Equal(TimeSpan.FromDays(3), app.Links.ConfirmWithin);
     }
 
-    [Fact]
-    public async Task WithoutARealMailer_TheStandInKeepsConfirmationsDue()
-    {
-        await using var app = new MailerAppFactory { RecordConfirmationMails = false };
-        await app.CreateClient().PostSignupAsync("anna@example.de");
-        Assert.True(app.CapturedJobs.TryTakeConfirmation(out var id));
-
-        await RunJobAsync(app, id);
-
-        Assert.True((await app.Store.FindAsync(id, Cancel))!.AwaitsConfirmationMail);
-    }
-
     private static async Task RunJobAsync(MailerAppFactory app, long subscriberId)
     {
         await using var scope = app.Services.CreateAsyncScope();

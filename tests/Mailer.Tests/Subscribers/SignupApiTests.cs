@@ -38,9 +38,9 @@ public class SignupApiTests
 
     [Theory]
     [InlineData("  Max.Muster@Example.DE ", "Max.Muster@example.de")]
-    [InlineData("anna@MÜLLER.de", "anna@xn--mller-kva.de")]
-    [InlineData("anna@xn--mller-kva.de", "anna@xn--mller-kva.de")]
-    public async Task Signup_NormalizesTheAddress_TrimmedDomainLowerCasedAndInPunycode(string typed, string stored)
+    [InlineData("anna@MÜLLER.de", "anna@müller.de")]
+    [InlineData("anna@xn--mller-kva.de", "anna@müller.de")]
+    public async Task Signup_NormalizesTheAddress_TrimmedDomainLowerCasedIdnInUnicode(string typed, string stored)
     {
         await using var app = new MailerAppFactory();
 
@@ -135,7 +135,7 @@ public class SignupApiTests
         var client = app.CreateClient();
 
         var response = await client.PostAsJsonAsync("/subscribe", new { email = "anna@example.de", platforms = new[] { "facebook" } }, Cancel);
-        var mail = await app.ConfirmationMails.NextAsync(TimeSpan.FromSeconds(30));
+        var mail = await app.ConfirmationMails.NextAsync(TimeSpan.FromSeconds(30), app.DescribeJobs);
         var confirmation = await client.GetAsync(MailerAppFactory.PathOf(mail.ConfirmUrl), Cancel);
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
@@ -144,7 +144,6 @@ public class SignupApiTests
         Assert.Equal(HttpStatusCode.OK, confirmation.StatusCode);
         var subscriber = (await app.Store.FindAsync(mail.Recipient.SubscriberId, Cancel))!;
         Assert.Equal(SubscriberStatus.Confirmed, subscriber.Status);
-        Assert.NotNull(subscriber.ConfirmSentAt);
     }
 
     [Fact]

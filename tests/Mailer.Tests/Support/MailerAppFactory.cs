@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using System.Threading.Channels;
 using Dapper;
 using Hangfire;
+using Hangfire.AspNetCore;
 using Hangfire.Common;
 using Hangfire.States;
 using Mailer.Delivery;
@@ -29,7 +30,8 @@ namespace Mailer.Tests.Support;
 /// <para>
 /// By default the confirmation mails go to <see cref="ConfirmationMails"/> instead of a transport, and confirmation
 /// jobs are captured (<see cref="CapturedJobs"/>) and run when the test says (<see cref="RunConfirmationJobsAsync"/>),
-/// so tests decide when a mail goes out. Set <see cref="CaptureJobs"/> false to let Hangfire run them.
+/// so tests decide when a mail goes out. Set <see cref="CaptureJobs"/> false to let Hangfire run them, and
+/// <see cref="RecordConfirmationMails"/> false for the real mailer (templates, MIME, <c>Smtp:*</c> transport).
 /// </para>
 /// </summary>
 public sealed partial class MailerAppFactory : WebApplicationFactory<Program>
@@ -54,7 +56,7 @@ public sealed partial class MailerAppFactory : WebApplicationFactory<Program>
     /// <summary>Configuration on top of appsettings.json, e.g. <c>["Subscribers:SignupsPerClient"] = "3"</c>.</summary>
     public Dictionary<string, string?> Settings { get; } = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Replace the confirmation mailer by <see cref="ConfirmationMails"/>. Default true.</summary>
+    /// <summary>Replace the real confirmation mailer by <see cref="ConfirmationMails"/>. Default true.</summary>
     public bool RecordConfirmationMails { get; init; } = true;
 
     /// <summary>Capture enqueued jobs instead of handing them to Hangfire. Default true.</summary>
@@ -84,6 +86,11 @@ public sealed partial class MailerAppFactory : WebApplicationFactory<Program>
         }).AddInMemoryCollection(Settings));
         builder.ConfigureTestServices(services =>
         {
+            // Hangfire's AddHangfire registers JobActivator as the static JobActivator.Current, which every host that
+            // starts overwrites: with several applications in one process, a server could build its jobs in another
+            // (even a disposed) application. Each application gets its own.
+            services.AddSingleton<JobActivator>(provider => new AspNetCoreJobActivator(provider.GetRequiredService<IServiceScopeFactory>()));
+
             if (Time is not null)
             {
                 services.RemoveAll<TimeProvider>();
@@ -132,6 +139,18 @@ public sealed partial class MailerAppFactory : WebApplicationFactory<Program>
             await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM subscribers"),
             await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM consents"),
             await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM link_events"));
+    }
+
+    /// <summary>What Hangfire holds for this application, for a failure message.</summary>
+    public string DescribeJobs()
+    {
+        var monitoring = Services.GetRequiredService<JobStorage>().GetMonitoringApi();
+        var failed = monitoring.FailedJobs(0, 10).Select(j => $"{j.Value.Job?.Type.Name}: {j.Value.ExceptionMessage}");
+        var scheduled = monitoring.ScheduledJobs(0, 10).Select(j => $"{j.Value.Job?.Type.Name} at {j.Value.EnqueueAt:O}");
+        var processing = monitoring.ProcessingJobs(0, 10).Select(j => $"{j.Value.Job?.Type.Name} on {j.Value.ServerId}");
+        var queues = monitoring.Queues().Select(q => $"{q.Name}={q.Length}");
+        return $"Queues: {string.Join(", ", queues)}; processing: {string.Join("; ", processing)}; scheduled: {string.Join("; ", scheduled)}; "
+            + $"failed: {string.Join("; ", failed)}; succeeded: {monitoring.SucceededListCount()}; servers: {monitoring.Servers().Count}";
     }
 
     /// <summary>Reads the antiforgery field of a page's form.</summary>
@@ -191,11 +210,18 @@ public sealed class ConfirmationMailbox
         _arrivals.Writer.TryWrite(mail);
     }
 
-    /// <summary>Waits for the next mail (for jobs run by Hangfire); fails after <paramref name="timeout"/>.</summary>
-    public async Task<SentConfirmation> NextAsync(TimeSpan timeout)
+    /// <summary>Waits for the next mail (for jobs run by Hangfire); fails after <paramref name="timeout"/>, saying what the jobs did.</summary>
+    public async Task<SentConfirmation> NextAsync(TimeSpan timeout, Func<string>? describeJobs = null)
     {
         using var cancellation = new CancellationTokenSource(timeout);
-        return await _arrivals.Reader.ReadAsync(cancellation.Token);
+        try
+        {
+            return await _arrivals.Reader.ReadAsync(cancellation.Token);
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            throw new TimeoutException($"No confirmation mail within {timeout}. {describeJobs?.Invoke()}");
+        }
     }
 }
 
