@@ -26,6 +26,9 @@ public sealed class ImportCommand(Database database, IOptions<CampaignOptions> c
     /// <summary>Rows per transaction.</summary>
     internal int BatchSize { get; init; } = 10_000;
 
+    /// <summary>How long a SQLite import leaves the store to the running service after each batch.</summary>
+    internal TimeSpan PauseBetweenBatches { get; init; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>A progress line after every this many rows.</summary>
     internal int ProgressEvery { get; init; } = 100_000;
 
@@ -111,7 +114,7 @@ public sealed class ImportCommand(Database database, IOptions<CampaignOptions> c
     private async Task WriteAsync(string path, SubscriberCsv.Rules rules, Counts counts, TextWriter output, CancellationToken cancellationToken)
     {
         using var reader = SubscriberCsv.ImportReader.Open(path, rules);
-        await using var writer = await OperatorData.ImportWriter.OpenAsync(database, rules.Now, BatchSize, cancellationToken);
+        await using var writer = await OperatorData.ImportWriter.OpenAsync(database, rules.Now, BatchSize, PauseBetweenBatches, cancellationToken);
         var written = 0L;
         try
         {
