@@ -86,15 +86,15 @@ public sealed class ExportCommand(Database database) : IOperatorCommand
             csv.WriteField(row.Platforms);
             csv.WriteField(row.DonePlatforms);
             csv.WriteField(row.Status);
-            csv.WriteField(SubscriberCsv.FormatInstant(row.CreatedAt));
-            csv.WriteField(SubscriberCsv.FormatInstant(row.ConfirmedAt));
-            csv.WriteField(SubscriberCsv.FormatInstant(row.UnsubscribedAt));
+            csv.WriteField(Iso(row.CreatedAt));
+            csv.WriteField(Iso(row.ConfirmedAt));
+            csv.WriteField(Iso(row.UnsubscribedAt));
             csv.WriteField(row.ConsentSource);
             csv.WriteField(row.ConsentTextVersion);
-            csv.WriteField(SubscriberCsv.FormatInstant(row.ConsentGivenAt));
+            csv.WriteField(Iso(row.ConsentGivenAt));
             csv.WriteField(row.ClientIp);
             csv.WriteField(row.UserAgent);
-            csv.WriteField(SubscriberCsv.FormatInstant(row.ConsentConfirmedAt));
+            csv.WriteField(Iso(row.ConsentConfirmedAt));
             csv.WriteField(row.ConfirmIp);
             await csv.EndRecordAsync(cancellationToken);
             lines++;
@@ -108,6 +108,12 @@ public sealed class ExportCommand(Database database) : IOperatorCommand
         await csv.FlushAsync(cancellationToken);
         return (lines, subscribers);
     }
+
+    /// <summary>Unix milliseconds as ISO 8601 in UTC, as the import reads them back.</summary>
+    private static string? Iso(long? unixMilliseconds) =>
+        unixMilliseconds is { } ms
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)
+            : null;
 
     /// <summary>The export holds personal data: on Unix the file is created readable and writable by its owner only.</summary>
     private static FileStream CreatePrivateFile(string path)

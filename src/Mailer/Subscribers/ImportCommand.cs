@@ -56,6 +56,7 @@ public sealed class ImportCommand(Database database, IOptions<CampaignOptions> c
             {
                 await output.WriteLineAsync(Invariant(
                     $"{counts.Rejected:N0} rows rejected, {counts.Valid:N0} valid; nothing imported. Correct the rejected rows, or import the valid ones with --skip-invalid."));
+                await WriteSummaryAsync(output, counts);
                 return 1;
             }
 

@@ -16,7 +16,7 @@ internal static partial class SubscriberCsv
     /// <summary>The columns an import file must have, in any order; other columns are ignored.</summary>
     public static readonly IReadOnlyList<string> ImportColumns = ["email", "locale", "platforms", "consent_at", "consent_source"];
 
-    public const int MaxConsentSourceLength = 200;
+    private const int MaxConsentSourceLength = 200;
 
     /// <summary>A row that passed every check, normalized for storage.</summary>
     /// <param name="Platforms">Comma-separated, in the campaign's order: <c>facebook,instagram</c>.</param>
@@ -137,7 +137,6 @@ internal static partial class SubscriberCsv
     /// </summary>
     public static string? NormalizePlatforms(string field, IReadOnlyList<string> known, out string? unknown)
     {
-        unknown = null;
         var names = field.Split([';', '|', ',', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries)
             .Select(n => n.ToLowerInvariant())
             .ToList();
@@ -158,12 +157,6 @@ internal static partial class SubscriberCsv
             && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out instant);
     }
 
-    /// <summary>Unix milliseconds as the export writes them: ISO 8601 in UTC.</summary>
-    public static string? FormatInstant(long? unixMilliseconds) =>
-        unixMilliseconds is { } ms
-            ? DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)
-            : null;
-
     /// <summary>
     /// An import file, read record by record in flat memory. The separator is the one the header line uses
     /// (<c>,</c>, or <c>;</c> as German spreadsheets write); quoted fields may hold separators and line breaks
@@ -179,6 +172,7 @@ internal static partial class SubscriberCsv
         private readonly Queue<Checked> _malformed = new();
         private readonly int[] _columns = new int[ImportColumns.Count];
         private readonly string[] _fields = new string[ImportColumns.Count];
+        private readonly int _headerCount;
 
         private ImportReader(Stream stream, Rules rules)
         {
@@ -205,7 +199,7 @@ internal static partial class SubscriberCsv
                 }
             }
 
-            HeaderCount = headers.Count;
+            _headerCount = headers.Count;
             if (missing.Count > 0)
             {
                 HeaderProblem = $"the first line must name the columns {string.Join(",", ImportColumns)}; missing: {string.Join(", ", missing)}";
@@ -214,8 +208,6 @@ internal static partial class SubscriberCsv
 
         /// <summary>Why the file cannot be imported at all, or null.</summary>
         public string? HeaderProblem { get; }
-
-        public int HeaderCount { get; }
 
         public static ImportReader Open(string path, Rules rules) =>
             new(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan), rules);
@@ -244,9 +236,9 @@ internal static partial class SubscriberCsv
         private Checked CheckCurrent()
         {
             var line = _csv.LineNumber;
-            if (_csv.FieldCount != HeaderCount)
+            if (_csv.FieldCount != _headerCount)
             {
-                return Reject(line, $"{_csv.FieldCount} fields where the header has {HeaderCount} (a value with the separator in it must be quoted)");
+                return Reject(line, $"{_csv.FieldCount} fields where the header has {_headerCount} (a value with the separator in it must be quoted)");
             }
 
             for (var i = 0; i < _columns.Length; i++)

@@ -12,6 +12,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using Npgsql;
 
 namespace Mailer.Tests.Subscribers;
 
@@ -113,6 +114,7 @@ public class ImportCommandTests
         Assert.Contains("line 7: consent_at is not an ISO-8601 time", result.Output);
         Assert.DoesNotContain("line 2:", result.Output);
         Assert.Contains("5 rows rejected, 1 valid; nothing imported", result.Output);
+        Assert.Contains("imported 0, skipped (already known) 0, rejected 5", result.Output);
         Assert.Equal(0, await host.CountAsync("SELECT COUNT(*) FROM subscribers"));
         Assert.Equal(0, await host.CountAsync("SELECT COUNT(*) FROM consents"));
     }
@@ -299,6 +301,36 @@ public class ImportCommandTests
         Assert.Equal(2_500, await host.CountAsync("SELECT COUNT(*) FROM consents"));
     }
 
+    [Fact]
+    public async Task DataCommands_OnPostgreSql_BehaveAsOnSqlite()
+    {
+        await using var host = await OperatorHost.StartPostgreSqlAsync("import-pg");
+        var bert = await host.InsertSubscriberAsync("bert@example.org", status: "unsubscribed");
+        await host.ExecuteAsync(
+            "INSERT INTO link_events (subscriber_id, kind, platform, at) VALUES (@bert, 'click', 'facebook', 1)", new { bert });
+        var file = host.WriteFile("subscribers.csv", Header + """
+            anna@example.org,de,facebook;instagram,2024-04-01T10:00:00+02:00,newsletter
+            bert@example.org,en,,2024-04-01T10:00:00Z,newsletter
+            carla@example.org,de,,,newsletter
+            =1+1@example.org,en,instagram,2024-04-01T10:00:00Z,"=HYPERLINK(""x"")"
+            """);
+
+        var first = await host.RunAsync("import", file, "--skip-invalid");
+        var second = await host.RunAsync("import", file, "--skip-invalid");
+        var export = await host.RunAsync("export", "-");
+        var erase = await host.RunAsync("erase", " bert@EXAMPLE.org");
+
+        Assert.Contains("line 4: no proof of consent", first.Output);
+        Assert.Contains("imported 2, skipped (already known) 1, rejected 1", first.Output);
+        Assert.Contains("imported 0, skipped (already known) 3, rejected 1", second.Output);
+        Assert.Contains("anna@example.org,de,\"facebook,instagram\",,confirmed,2024-05-10T12:00:00.000Z,2024-04-01T08:00:00.000Z,,import,newsletter,", export.Output);
+        Assert.Contains("\"'=1+1@example.org\",en,instagram,", export.Output);
+        Assert.Contains("\"'=HYPERLINK(\"\"x\"\")\"", export.Output);
+        Assert.StartsWith("erased (the subscriber, 0 consent records, 1 link events, 0 deliveries)", erase.Output);
+        Assert.Equal(["anna@example.org", "=1+1@example.org"], (await host.SubscribersAsync()).Select(s => s.Email));
+        Assert.Equal(0, await host.CountAsync("SELECT COUNT(*) FROM link_events"));
+    }
+
     [Theory]
     [InlineData]
     [InlineData("a.csv", "b.csv")]
@@ -367,6 +399,7 @@ internal sealed class OperatorHost : IAsyncDisposable
     public static readonly DateTimeOffset Now = new(2024, 5, 10, 12, 0, 0, TimeSpan.Zero);
 
     private readonly ServiceProvider _services;
+    private (string Server, string Name)? _postgreSql;
 
     private OperatorHost(ServiceProvider services, string folder, FakeTimeProvider time)
     {
@@ -402,6 +435,30 @@ internal sealed class OperatorHost : IAsyncDisposable
             .BuildServiceProvider();
         await services.GetRequiredService<SchemaMigrator>().MigrateAsync();
         return new OperatorHost(services, folder, time);
+    }
+
+    /// <summary>
+    /// The same over a fresh database on the PostgreSQL server of <c>MAILER_TEST_POSTGRES</c>, dropped afterwards;
+    /// the test is skipped without one (CI has one).
+    /// </summary>
+    public static async Task<OperatorHost> StartPostgreSqlAsync(string purpose)
+    {
+        var server = Environment.GetEnvironmentVariable("MAILER_TEST_POSTGRES");
+        Assert.SkipWhen(string.IsNullOrEmpty(server), "MAILER_TEST_POSTGRES is not set.");
+        var name = "mailer_" + purpose.Replace('-', '_') + "_" + Guid.NewGuid().ToString("N")[..12];
+        await using (var admin = new NpgsqlConnection(server))
+        {
+            await admin.ExecuteAsync($"CREATE DATABASE {name}");
+        }
+
+        var storage = new StorageOptions
+        {
+            Provider = StorageProvider.PostgreSql,
+            ConnectionString = new NpgsqlConnectionStringBuilder(server) { Database = name }.ToString(),
+        };
+        var host = await StartAsync(purpose, storage);
+        host._postgreSql = (server!, name);
+        return host;
     }
 
     public T Command<T>() where T : IOperatorCommand => _services.GetServices<IOperatorCommand>().OfType<T>().Single();
@@ -473,6 +530,12 @@ internal sealed class OperatorHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _services.DisposeAsync();
+        if (_postgreSql is var (server, name))
+        {
+            await using var admin = new NpgsqlConnection(server);
+            await admin.ExecuteAsync($"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        }
+
         SqliteConnection.ClearAllPools();
         try
         {
