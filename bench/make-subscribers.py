@@ -36,7 +36,7 @@ def main() -> None:
     for n in range(args.rows):
         domain = n % 997
         if args.invalid_every and n % args.invalid_every == args.invalid_every - 1:
-            out.write(BAD[n % len(BAD)].format(n=n, d=domain) + "\n")
+            out.write(BAD[(n // args.invalid_every) % len(BAD)].format(n=n, d=domain) + "\n")
             continue
         day = 1 + rng.randrange(28)
         minute = rng.randrange(24 * 60)
