@@ -16,6 +16,7 @@ public static class DeliverySetup
         services.AddSingleton<MessageFactory>();
         services.AddSingleton<MailComposer>();
         services.AddSingleton<Cli.IOperatorCommand, SendTestCommand>();
+        services.AddSingleton<Cli.IOperatorCommand, Rendering.PreviewCommand>();
         services.AddSingleton<IMailTransport>(provider =>
         {
             var options = provider.GetRequiredService<IOptions<SmtpOptions>>().Value;

@@ -10,7 +10,6 @@ public static class RenderingSetup
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<TemplateRenderer>();
-        builder.Services.AddSingleton<Cli.IOperatorCommand, PreviewCommand>();
         builder.Services.AddHostedService<RenderingInitializer>();
         return builder;
     }

@@ -133,15 +133,14 @@ public sealed class CampaignDeliveryTests : IAsyncLifetime
         var time = new FakeTimeProvider(new DateTimeOffset(2024, 5, 2, 8, 0, 0, TimeSpan.Zero));
         await using var host = Host(time, ("Campaign:LaunchAt", "2024-05-01T12:00:00"), ("Campaign:LeaseDuration", "00:02:00"));
         host.Start();
-        var ids = await host.AddConfirmedAsync(50, new DateTimeOffset(2024, 4, 1, 0, 0, 0, TimeSpan.Zero), prefix: "leased");
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         // What a process killed in the middle of a batch leaves behind: rows claimed under a lease that still runs.
-        await host.ExecuteAsync(
-            """
-            INSERT INTO deliveries (subscriber_id, mailing, status, attempts, created_at, updated_at, not_before, lease_owner, lease_until)
-            SELECT id, 'announcement', 'sending', 0, @now, @now, @now, 'dead-process', @until FROM subscribers
-            """,
-            new { now, until = now + 120_000 });
+        var ids = await host.AddConfirmedAsync(50, new DateTimeOffset(2024, 4, 1, 0, 0, 0, TimeSpan.Zero), prefix: "leased",
+            alsoSql: """
+                INSERT INTO deliveries (subscriber_id, mailing, status, attempts, created_at, updated_at, not_before, lease_owner, lease_until)
+                SELECT id, 'announcement', 'sending', 0, @now, @now, @now, 'dead-process', @until FROM subscribers
+                """,
+            alsoParameters: new { now, until = now + 120_000 });
 
         await Task.Delay(2000, TestContext.Current.CancellationToken);
         Assert.Empty(_smtp.Messages);   // the lease still holds
@@ -207,12 +206,11 @@ public sealed class CampaignDeliveryTests : IAsyncLifetime
         };
 
         await using var host = Host(time, ("Campaign:LaunchAt", "2024-05-01T12:00:00")).Start();
-        var ids = await host.AddConfirmedAsync(count, new DateTimeOffset(2024, 4, 1, 0, 0, 0, TimeSpan.Zero), prefix: "mid");
         // Everyone had the announcement long ago.
         var longAgo = new DateTimeOffset(2024, 5, 1, 10, 1, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
-        await host.ExecuteAsync(
-            "INSERT INTO deliveries (subscriber_id, mailing, status, attempts, created_at, updated_at, not_before, sent_at) SELECT id, 'announcement', 'sent', 1, @t, @t, @t, @t FROM subscribers",
-            new { t = longAgo });
+        var ids = await host.AddConfirmedAsync(count, new DateTimeOffset(2024, 4, 1, 0, 0, 0, TimeSpan.Zero), prefix: "mid",
+            alsoSql: "INSERT INTO deliveries (subscriber_id, mailing, status, attempts, created_at, updated_at, not_before, sent_at) SELECT id, 'announcement', 'sent', 1, @t, @t, @t, @t FROM subscribers",
+            alsoParameters: new { t = longAgo });
 
         time.SetUtcNow(WeekDue.AddSeconds(1));
         await Eventually.MeetsAsync(() => Task.FromResult(_smtp.Messages.Count >= 100), TimeSpan.FromSeconds(60), "100 reminders out");

@@ -66,8 +66,12 @@ public sealed class CampaignHost : WebApplicationFactory<Program>
         builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Time));
     }
 
-    /// <summary>Adds confirmed subscribers directly to the store, as an import would.</summary>
-    public async Task<long[]> AddConfirmedAsync(int count, DateTimeOffset confirmedAt, string platforms = "facebook,instagram", string prefix = "person")
+    /// <summary>
+    /// Adds confirmed subscribers directly to the store, as an import would; <paramref name="alsoSql"/> runs in the
+    /// same transaction, so the dispatcher never sees the subscribers without it.
+    /// </summary>
+    public async Task<long[]> AddConfirmedAsync(int count, DateTimeOffset confirmedAt, string platforms = "facebook,instagram", string prefix = "person",
+        string? alsoSql = null, object? alsoParameters = null)
     {
         await using var connection = await Database.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
@@ -82,6 +86,11 @@ public sealed class CampaignHost : WebApplicationFactory<Program>
                 """,
                 new { Email = $"{prefix}{i}@example.net", Locale = i % 2 == 0 ? "de" : "en", Platforms = platforms, At = at },
                 transaction);
+        }
+
+        if (alsoSql is not null)
+        {
+            await connection.ExecuteAsync(alsoSql, alsoParameters, transaction);
         }
 
         await transaction.CommitAsync();
