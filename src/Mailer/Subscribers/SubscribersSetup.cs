@@ -15,7 +15,10 @@ namespace Mailer.Subscribers;
 
 public static class SubscribersSetup
 {
-    /// <summary>Signup, double opt-in and the links in mails: options, store, tokens, pages, the confirmation job, the rate limit.</summary>
+    /// <summary>
+    /// Signup, double opt-in and the links in mails: options, store, tokens, pages, the confirmation job, the rate
+    /// limit; and the operators' <c>import</c>, <c>export</c> and <c>erase</c>.
+    /// </summary>
     public static WebApplicationBuilder AddSubscribers(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -38,6 +41,7 @@ public static class SubscribersSetup
         services.AddSingleton<PageRenderer>();
         services.AddSingleton<SignupApi>();
         services.AddSingleton<LinkApi>();
+        services.AddOperatorDataCommands();
 
         // Antiforgery tokens must survive a restart (a form opened before it still posts): keys live in the data folder.
         services.AddAntiforgery(antiforgery => antiforgery.Cookie.Name = "mailer-antiforgery");
