@@ -48,15 +48,22 @@ public class PageRendererTests
             File.Copy(file, Path.Combine(pages, Path.GetFileName(file)));
         }
 
-        var renderer = ActivatorUtilities.CreateInstance<PageRenderer>(app.Services, new TestEnvironment(root));
-        var before = renderer.ConsentTextVersion("de");
-        File.AppendAllText(Path.Combine(pages, "consent.de.html.sbn"), "<p>Neu.</p>\n");
-        File.SetLastWriteTimeUtc(Path.Combine(pages, "consent.de.html.sbn"), DateTime.UtcNow.AddMinutes(1));
-        var after = renderer.ConsentTextVersion("de");
+        try
+        {
+            var renderer = ActivatorUtilities.CreateInstance<PageRenderer>(app.Services, new TestEnvironment(root));
+            var before = renderer.ConsentTextVersion("de");
+            File.AppendAllText(Path.Combine(pages, "consent.de.html.sbn"), "<p>Neu.</p>\n");
+            File.SetLastWriteTimeUtc(Path.Combine(pages, "consent.de.html.sbn"), DateTime.UtcNow.AddMinutes(1));
+            var after = renderer.ConsentTextVersion("de");
 
-        Assert.Matches("^2024-05/de/[0-9a-f]{8}$", before);
-        Assert.NotEqual(before, after);
-        Assert.Contains("Neu.", renderer.Render("signup", "de", Values(renderer, "de", hostile: "x")));
+            Assert.Matches("^2024-05/de/[0-9a-f]{8}$", before);
+            Assert.NotEqual(before, after);
+            Assert.Contains("Neu.", renderer.Render("signup", "de", Values(renderer, "de", hostile: "x")));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
     }
 
     private static ScriptObject Values(PageRenderer renderer, string locale, string hostile)
