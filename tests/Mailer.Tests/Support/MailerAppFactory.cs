@@ -86,11 +86,6 @@ public sealed partial class MailerAppFactory : WebApplicationFactory<Program>
         }).AddInMemoryCollection(Settings));
         builder.ConfigureTestServices(services =>
         {
-            // Hangfire's AddHangfire registers JobActivator as the static JobActivator.Current, which every host that
-            // starts overwrites: with several applications in one process, a server could build its jobs in another
-            // (even a disposed) application. Each application gets its own.
-            services.AddSingleton<JobActivator>(provider => new AspNetCoreJobActivator(provider.GetRequiredService<IServiceScopeFactory>()));
-
             if (Time is not null)
             {
                 services.RemoveAll<TimeProvider>();
