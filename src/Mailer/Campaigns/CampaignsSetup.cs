@@ -1,5 +1,4 @@
 using Hangfire;
-using Hangfire.InMemory;
 using Mailer.Cli;
 using Mailer.Delivery;
 using Mailer.Storage;
@@ -20,6 +19,9 @@ public static class CampaignsSetup
         services.AddOptions<HangfireOptions>()
             .BindConfiguration(HangfireOptions.Section)
             .ValidateDataAnnotations()
+            .Validate<IOptions<StorageOptions>>(
+                (hangfire, storage) => hangfire.Storage != HangfireStorageKind.PostgreSql || storage.Value.Provider == StorageProvider.PostgreSql,
+                "Hangfire:Storage=PostgreSql keeps the jobs in the store's database: it needs Storage:Provider=PostgreSql.")
             .ValidateOnStart();
 
         services.AddSingleton<DeliveryLedger>();
@@ -32,11 +34,9 @@ public static class CampaignsSetup
         services.AddSingleton<IOperatorCommand, TimelineCommand>();
 
         // The storage is a service of this host, not Hangfire's static JobStorage.Current: two hosts in one
-        // process (tests) each keep their own jobs.
-        services.AddSingleton<JobStorage>(_ => new InMemoryStorage(new InMemoryStorageOptions
-        {
-            IdType = InMemoryStorageIdType.Long,
-        }));
+        // process (tests) each keep their own jobs, or share them through PostgreSQL as two machines do.
+        services.AddSingleton(provider => HangfireStorage.Create(
+            provider.GetRequiredService<IOptions<HangfireOptions>>().Value, provider.GetRequiredService<Database>()));
         services.AddHangfire((provider, configuration) => configuration
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
