@@ -182,19 +182,8 @@ public sealed class DeliveryLedgerTests
         Assert.Contains(moments[0], Enumerable.Range(0, 5).Select(i => T0.AddSeconds(i)));
     }
 
-    /// <summary>Confirmed subscribers <c>person0@example.net</c>… in one statement; their ids in order.</summary>
-    internal static async Task<long[]> AddConfirmedAsync(TestStore store, int count, DateTimeOffset confirmedAt)
-    {
-        await using var connection = await store.Database.OpenAsync();
-        await connection.ExecuteAsync(
-            """
-            WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < @Count)
-            INSERT INTO subscribers (email, locale, platforms, done_platforms, status, created_at, confirmed_at)
-            SELECT 'person' || i || '@example.net', 'de', 'facebook,instagram', '', 'confirmed', @At, @At FROM n ORDER BY i
-            """,
-            new { Count = count, At = confirmedAt.ToUnixTimeMilliseconds() });
-        return [.. await connection.QueryAsync<long>("SELECT id FROM subscribers ORDER BY id")];
-    }
+    private static Task<long[]> AddConfirmedAsync(TestStore store, int count, DateTimeOffset confirmedAt) =>
+        TestStore.AddConfirmedAsync(store.Database, count, confirmedAt);
 
     private static async Task<long> CountAsync(TestStore store, string sql)
     {
