@@ -1,4 +1,5 @@
 using Hangfire;
+using Hangfire.AspNetCore;
 using Mailer.Cli;
 using Mailer.Delivery;
 using Mailer.Storage;
@@ -37,6 +38,9 @@ public static class CampaignsSetup
         // process (tests) each keep their own jobs, or share them through PostgreSQL as two machines do.
         services.AddSingleton(provider => HangfireStorage.Create(
             provider.GetRequiredService<IOptions<HangfireOptions>>().Value, provider.GetRequiredService<Database>()));
+        // Likewise the activator: AddHangfire would hand every server the static JobActivator.Current, which the
+        // last host to start overwrites, so jobs could be built from another (even a disposed) host's services.
+        services.AddSingleton<JobActivator>(provider => new AspNetCoreJobActivator(provider.GetRequiredService<IServiceScopeFactory>()));
         services.AddHangfire((provider, configuration) => configuration
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
