@@ -5,6 +5,7 @@ line per accepted message and recipient in LOG, so messages per recipient and pe
     <unix time>\t<EHLO name of the client>\t<envelope recipient>
 
     python3 bench/smtp-sink.py --port 2525 --log /tmp/received.tsv
+    python3 bench/smtp-sink.py --port 0 --port-file /tmp/sink.port --log /tmp/received.tsv   # a free port, written there
 
 (postfix's smtp-sink answers as fast but cannot count per recipient; python3 has no aiosmtpd here.) A message counts as
 received once the sink has answered 250 to its DATA, as a real relay would have taken it on.
@@ -65,10 +66,14 @@ async def session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, lo
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=2525)
+    parser.add_argument("--port-file", help="write the port listened on to this file once listening")
     parser.add_argument("--log", required=True)
     args = parser.parse_args()
     with open(args.log, "a", encoding="utf-8") as log:
         server = await asyncio.start_server(lambda r, w: session(r, w, log), "127.0.0.1", args.port)
+        if args.port_file:
+            with open(args.port_file, "w", encoding="utf-8") as port_file:
+                port_file.write(f"{server.sockets[0].getsockname()[1]}\n")
         async with server:
             await server.serve_forever()
 
