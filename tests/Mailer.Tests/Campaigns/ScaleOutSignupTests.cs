@@ -37,6 +37,29 @@ public sealed class ScaleOutSignupTests
         Assert.Equal((SubscriberStatus.Unsubscribed, Start), (subscriber.Status, subscriber.ConfirmedAt));
     }
 
+    [Fact]
+    public async Task TheSignupFormOpenedOnOneInstance_CanBeSentToTheOther()
+    {
+        await using var postgres = await PostgresTestDatabase.CreateAsync();
+        await using var a = Instance(postgres, Clock());
+        await using var b = Instance(postgres, Clock());
+
+        // The page and its antiforgery cookie come from A; the form goes to B, as a load balancer may send it.
+        var page = await a.CreateClient().GetAsync("/?lang=de", Cancel);
+        var cookie = page.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("mailer-antiforgery=", StringComparison.Ordinal)).Split(';')[0];
+        using var post = new HttpRequestMessage(HttpMethod.Post, "/subscribe")
+        {
+            Content = new FormUrlEncodedContent([new("email", "anna@example.de"), new("locale", "de"), new("website", ""),
+                new("platforms", "facebook"), MailerAppFactory.AntiforgeryField(await page.BodyAsync())]),
+        };
+        post.Headers.Add("Cookie", cookie);
+        var response = await b.CreateClient().SendAsync(post, Cancel);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("Schau in dein Postfach", await response.BodyAsync());
+        Assert.NotNull(await a.Store.FindByEmailAsync("anna@example.de", Cancel));
+    }
+
     private static MailerAppFactory Instance(PostgresTestDatabase postgres, Microsoft.Extensions.Time.Testing.FakeTimeProvider clock)
     {
         var app = new MailerAppFactory { Time = clock };
