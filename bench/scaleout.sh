@@ -88,8 +88,16 @@ done
 echo "   both healthy; instance-a pid $pid_a, instance-b pid $pid_b"
 
 received() { wc -l < "$work/received.tsv"; }
+peak=0
+connections() {   # the most PostgreSQL connections the instances held at once, sampled
+  local now
+  now=$(sql "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = 'Mailer'")
+  [ "$now" -gt "$peak" ] && peak=$now
+  return 0
+}
 until [ "$(received)" -ge "$kill_at" ]; do
   kill -0 "${pids[0]}" "$pid_a" "$pid_b" || { echo "the sink or an instance stopped; see $work"; exit 1; }
+  connections
   sleep 0.2
 done
 kill -9 "$pid_a"
@@ -99,6 +107,7 @@ echo "== kill -9 instance-a after $(received) messages"
 deadline_wait=$(( $(date +%s) + 900 ))
 until [ "$(sql "SELECT COUNT(*) FILTER (WHERE status IN ('sent', 'failed', 'skipped')) = $subscribers AND COUNT(*) = $subscribers FROM deliveries WHERE mailing = 'announcement'")" = t ]; do
   if [ "$(date +%s)" -gt "$deadline_wait" ]; then echo "gave up waiting after 15 minutes"; break; fi
+  connections
   sleep 1
 done
 sleep 2   # a message the sink accepted just now is logged already; this is for a straggler of the dead instance
@@ -125,4 +134,5 @@ if len(before) > 1 and after:
           f"({len(before) / max(before[-1] - before[0], 0.001):.0f}/s); instance-b after it: {len(after)} in "
           f"{after[-1] - killed_at:.1f} s, a wait for instance-a's leases (Campaign:LeaseDuration) included")
 EOF
+echo "PostgreSQL:  at most $peak connections of the instances at once (sampled)"
 echo "logs:        $work"

@@ -63,6 +63,25 @@ public sealed class ScaleOutTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TwoInstancesWithTheirOwnJobStorage_DispatchAndSendBoth_AndTheLedgerGivesEachRowToOne()
+    {
+        const int count = 1500;
+        var time = new FakeTimeProvider(new DateTimeOffset(2024, 5, 2, 8, 0, 0, TimeSpan.Zero));
+        // Small batches, so the first instance's jobs cannot claim everything before the other's dispatcher runs.
+        (string, string?)[] settings = [("Hangfire:Storage", "InMemory"), ("Campaign:BatchSize", "50")];
+        await using var a = Instance("instance-a", time, settings).Start();
+        await using var b = Instance("instance-b", time, settings).Start();
+
+        await TestStore.AddConfirmedAsync(a.Database, count, ConfirmedLongAgo);
+        await a.WaitUntilSettledAsync("announcement", count, TimeSpan.FromMinutes(2));
+
+        var messages = _smtp.Messages;
+        Assert.Equal(count, messages.Count);
+        Assert.Equal(count, messages.Select(m => m.To.Single()).Distinct().Count());
+        Assert.Equal(["instance-a", "instance-b"], messages.Select(m => m.HeloName).Distinct().Order());
+    }
+
+    [Fact]
     public async Task AnInstanceThatDiesInTheMiddle_LeavesItsLeasedRowsToTheOther_AndNoOneIsMissedOrMailedTwice()
     {
         var count = Math.Min(Subscribers, 2000);
