@@ -3,8 +3,11 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Mailer.Tests.Campaigns;
 
-/// <summary>The campaign end to end: the real store, the real dispatcher and send jobs, a real SMTP server.</summary>
-public sealed class CampaignDeliveryTests : IAsyncLifetime
+/// <summary>
+/// The campaign end to end: the real store, the real dispatcher and send jobs, a real SMTP server. On SQLite here, on
+/// PostgreSQL (store and Hangfire's jobs) in <see cref="CampaignDeliveryOnPostgreSqlTests"/>, which inherits every test.
+/// </summary>
+public class CampaignDeliveryTests : IAsyncLifetime
 {
     // The guide's deadline: 26 May 2024, 23:59:59 in Berlin (UTC+2). Reminders: 19 May 09:00 and 26 May 08:00 local.
     private static readonly DateTimeOffset WeekDue = new(2024, 5, 19, 7, 0, 0, TimeSpan.Zero);
@@ -13,12 +16,15 @@ public sealed class CampaignDeliveryTests : IAsyncLifetime
     private TestSmtpServer _smtp = null!;
     private readonly string _data = TestPaths.NewTemporaryDirectory("campaign");
 
-    public async ValueTask InitializeAsync() => _smtp = await TestSmtpServer.StartAsync();
+    /// <summary>Where the hosts keep their data: nothing to add for SQLite in the data folder.</summary>
+    protected virtual IEnumerable<(string Key, string? Value)> StoreSettings => [];
 
-    public async ValueTask DisposeAsync() => await _smtp.DisposeAsync();
+    public virtual async ValueTask InitializeAsync() => _smtp = await TestSmtpServer.StartAsync();
+
+    public virtual async ValueTask DisposeAsync() => await _smtp.DisposeAsync();
 
     private CampaignHost Host(FakeTimeProvider time, params (string Key, string? Value)[] settings) =>
-        new(_data, _smtp, time, settings.ToDictionary(s => s.Key, s => s.Value));
+        new(_data, _smtp, time, StoreSettings.Concat(settings).ToDictionary(s => s.Key, s => s.Value));
 
     /// <summary>How many messages of each mailing each address received.</summary>
     private Dictionary<(string To, string Mailing), int> Received() =>

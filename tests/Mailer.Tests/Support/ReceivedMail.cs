@@ -8,7 +8,11 @@ namespace Mailer.Tests.Support;
 /// <param name="To">The envelope recipients (RCPT TO).</param>
 /// <param name="Message">The message, parsed with MimeKit.</param>
 /// <param name="Raw">The bytes as received after DATA.</param>
-public sealed record ReceivedMail(Guid SessionId, string From, IReadOnlyList<string> To, MimeMessage Message, byte[] Raw);
+public sealed record ReceivedMail(Guid SessionId, string From, IReadOnlyList<string> To, MimeMessage Message, byte[] Raw)
+{
+    /// <summary>The name the client gave in EHLO (<c>Smtp:HeloName</c>): tells apart the instances that share a server.</summary>
+    public string? HeloName { get; init; }
+}
 
 /// <summary>What the test server answers to a message.</summary>
 public sealed record SmtpAnswer

@@ -98,7 +98,10 @@ public sealed partial class TestSmtpServer
                 transaction.From.AsAddress(),
                 [.. transaction.To.Select(to => to.AsAddress())],
                 MimeMessage.Load(new MemoryStream(raw, writable: false), cancellationToken),
-                raw);
+                raw)
+            {
+                HeloName = context.Properties.TryGetValue(HeloNameKey, out var helo) ? helo as string : null,
+            };
 
             var answer = server.Receive(mail);
             if (answer.DropsConnection)

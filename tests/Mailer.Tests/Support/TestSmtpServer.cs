@@ -22,6 +22,7 @@ namespace Mailer.Tests.Support;
 /// </summary>
 public sealed partial class TestSmtpServer : IAsyncDisposable
 {
+    private const string HeloNameKey = "Mailer.Tests.HeloName";
     private readonly Lock _gate = new();
     private readonly List<ReceivedMail> _messages = [];
     private readonly List<(int Count, TaskCompletionSource Done)> _waiters = [];
@@ -151,7 +152,17 @@ public sealed partial class TestSmtpServer : IAsyncDisposable
             .Endpoint(endpoint => endpoint.Endpoint(new IPEndPoint(IPAddress.Loopback, 0)))
             .Build();
         var server = new SmtpServer.SmtpServer(options, services);
-        server.SessionCreated += (_, _) => Interlocked.Increment(ref _connections);
+        server.SessionCreated += (_, e) =>
+        {
+            Interlocked.Increment(ref _connections);
+            e.Context.CommandExecuting += (_, command) =>
+            {
+                if (command.Command is SmtpServer.Protocol.EhloCommand ehlo)
+                {
+                    command.Context.Properties[HeloNameKey] = ehlo.DomainOrAddress;
+                }
+            };
+        };
         _running = server.StartAsync(_stop.Token);
 
         if (await Task.WhenAny(started.Task, _running, Task.Delay(TimeSpan.FromSeconds(10))) != started.Task)
