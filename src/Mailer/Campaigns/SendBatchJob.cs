@@ -96,7 +96,12 @@ public sealed class SendBatchJob(
 
             if (now - leaseRenewedAt > campaign.LeaseDuration / 3)
             {
-                await ledger.RenewLeaseAsync(owner, now + campaign.LeaseDuration, CancellationToken.None);
+                // A job that stalled past its lease may have lost rows to another job: it must not send them again.
+                if (await ledger.RenewLeaseAsync(owner, now + campaign.LeaseDuration, CancellationToken.None) < rows.Count - i)
+                {
+                    return true;
+                }
+
                 leaseRenewedAt = now;
             }
 

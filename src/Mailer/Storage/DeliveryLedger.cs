@@ -227,11 +227,11 @@ public sealed class DeliveryLedger(Database database)
             """,
             new { Id = id, Owner = owner, Attempted = attempted ? 1 : 0, Now = now.ToUnixTimeMilliseconds(), NotBefore = notBefore.ToUnixTimeMilliseconds(), Reply = reply is null ? null : Trim(reply) });
 
-    /// <summary>Extends the lease of everything <paramref name="owner"/> still holds.</summary>
-    public async Task RenewLeaseAsync(string owner, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
+    /// <summary>Extends the lease of everything <paramref name="owner"/> still holds; returns how many rows that is.</summary>
+    public async Task<int> RenewLeaseAsync(string owner, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(
+        return await connection.ExecuteAsync(
             "UPDATE deliveries SET lease_until = @LeaseUntil WHERE lease_owner = @Owner AND status = 'sending'",
             new { Owner = owner, LeaseUntil = leaseUntil.ToUnixTimeMilliseconds() });
     }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Dapper;
 using Mailer.Tests.Storage;
 using Mailer.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 
@@ -138,6 +139,51 @@ public sealed class ScaleOutTests : IAsyncLifetime
         {
             never.Set();   // lets the test end; A's connections break, and whatever A still held is no longer A's
         }
+    }
+
+    [Fact]
+    public async Task AnInstanceThatStallsPastItsLease_AndWakesUp_DoesNotSendAgainWhatAnotherTookOver()
+    {
+        const int count = 40;
+        var time = new FakeTimeProvider(new DateTimeOffset(2024, 5, 2, 8, 0, 0, TimeSpan.Zero));
+        using var wake = new ManualResetEventSlim();
+        string? stalled = null;
+        _smtp.Answer = mail =>
+        {
+            // A's first message hangs, as if its process froze (a long GC pause, a suspended VM) with the message on the wire.
+            if (mail.HeloName == "instance-a" && Interlocked.CompareExchange(ref stalled, mail.To.Single(), null) is null)
+            {
+                wake.Wait();
+            }
+
+            return SmtpAnswer.Accept;
+        };
+
+        (string, string?)[] oneConnectionSmallBatches = [("Smtp:Connections", "1"), ("Campaign:BatchSize", "10")];
+        await using var a = Instance("instance-a", time, [.. oneConnectionSmallBatches, ("Smtp:Timeout", "00:10:00")]).Start();
+        await TestStore.AddConfirmedAsync(a.Database, count, ConfirmedLongAgo);
+        await Eventually.MeetsAsync(() => Task.FromResult(Volatile.Read(ref stalled) is not null), TimeSpan.FromSeconds(60), "instance-a stalls");
+        await using var b = Instance("instance-b", time, oneConnectionSmallBatches).Start();
+        try
+        {
+            await Eventually.MeetsAsync(async () => await b.CountAsync("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'") == count - 10,
+                TimeSpan.FromMinutes(2), "instance-b sent all but the batch instance-a holds");
+            time.Advance(TimeSpan.FromMinutes(3));   // past the lease: instance-b takes the batch over and sends it
+            await b.WaitUntilSettledAsync("announcement", count, TimeSpan.FromMinutes(2));
+        }
+        finally
+        {
+            wake.Set();
+        }
+
+        // A wakes up: its message in flight is accepted (the one duplicate a lease allows); the rest of its batch is no longer its.
+        await Eventually.MeetsAsync(() => Task.FromResult(_smtp.Messages.Count > count), TimeSpan.FromSeconds(30), "instance-a's message in flight");
+        var storage = a.Services.GetRequiredService<Hangfire.JobStorage>().GetMonitoringApi();
+        await Eventually.MeetsAsync(() => Task.FromResult(storage.ProcessingCount() == 0), TimeSpan.FromSeconds(60), "instance-a's send job ends");
+        var received = _smtp.Messages.GroupBy(m => m.To.Single()).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(count, received.Count);
+        Assert.Equal([stalled!], received.Where(r => r.Value > 1).Select(r => r.Key));
+        Assert.Equal(2, received[stalled!]);
     }
 
     private CampaignHost Instance(string name, FakeTimeProvider time, params (string Key, string? Value)[] settings)
