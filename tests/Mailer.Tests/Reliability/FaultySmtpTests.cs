@@ -201,6 +201,44 @@ public sealed class FaultySmtpTests : IAsyncLifetime
         Assert.True(await host.CountAsync("SELECT MAX(attempts) FROM deliveries") < 6, "nobody ran out of attempts");
     }
 
+    [Fact]
+    public async Task AMessageStalledLongerThanTheLease_DoesNotLetTwoJobsSendTheSameBatch()
+    {
+        const int count = 10;
+        var time = Clock();
+        using var stalled = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var first = 0;
+        Smtp.Answer = _ =>
+        {
+            if (Interlocked.Exchange(ref first, 1) == 0)
+            {
+                stalled.Set();
+                release.Wait(TimeSpan.FromMinutes(2));    // the first message hangs until the test lets it go
+            }
+
+            return SmtpAnswer.Accept;
+        };
+
+        await using var host = Host(time, ("Campaign:BatchSize", "10"), ("Smtp:Connections", "2"), ("Campaign:LeaseDuration", "00:00:05"),
+            ("Smtp:Timeout", "00:02:00")).Start();
+        await host.AddConfirmedAsync(count, Confirmed, prefix: "lease");
+        Assert.True(stalled.Wait(TimeSpan.FromMinutes(1), Cancel), "the first message reached the server");
+
+        // The batch's lease runs out while its first message hangs: another job takes the rows back, as it must.
+        time.Advance(TimeSpan.FromMinutes(1));
+        await host.WaitUntilSettledAsync("announcement", count, TimeSpan.FromMinutes(1));
+        release.Set();
+        await Eventually.MeetsAsync(() => Task.FromResult(Smtp.Messages.Count > count && host.SendJobsRunning() == 0),
+            TimeSpan.FromMinutes(1), "the stalled job finished");
+
+        // The stalled message itself went out twice (its row was taken back while it hung); nothing else did.
+        var received = Received();
+        Assert.Equal(count, received.Count);
+        Assert.Equal(count + 1, Smtp.Messages.Count);
+        Assert.Single(received, r => r.Value == 2);
+    }
+
     /// <summary>
     /// Waits (real time) until no row is in flight or due, then moves the fake clock to the next retry moment, so the
     /// retry schedule plays out as it would over minutes.
