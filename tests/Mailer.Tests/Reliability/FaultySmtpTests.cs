@@ -110,11 +110,11 @@ public sealed class FaultySmtpTests : IAsyncLifetime
         const int count = 300;
         var dropped = new ConcurrentDictionary<string, bool>();
         Smtp.RecipientAnswer = to =>
-            to.StartsWith("drop", StringComparison.Ordinal) && Number(to) % 7 == 0 && dropped.TryAdd("rcpt:" + to, true)
+            to.StartsWith("drop", StringComparison.Ordinal) && Generated.Number(to) % 7 == 0 && dropped.TryAdd("rcpt:" + to, true)
                 ? SmtpAnswer.DropConnection    // hangs up at RCPT TO, before DATA
                 : null;
         Smtp.Answer = mail =>
-            Number(mail.To.Single()) % 11 == 0 && dropped.TryAdd("data:" + mail.To.Single(), true)
+            Generated.Number(mail.To.Single()) % 11 == 0 && dropped.TryAdd("data:" + mail.To.Single(), true)
                 ? SmtpAnswer.DropConnection    // hangs up after the data, before its answer; keeps nothing
                 : SmtpAnswer.Accept;
 
@@ -138,7 +138,7 @@ public sealed class FaultySmtpTests : IAsyncLifetime
         Smtp.Answer = mail =>
         {
             var to = mail.To.Single();
-            if (Number(to) % 20 == 5 && stalled.TryAdd(to, true))
+            if (Generated.Number(to) % 20 == 5 && stalled.TryAdd(to, true))
             {
                 Thread.Sleep(TimeSpan.FromSeconds(5));    // past Smtp:Timeout; the client has given up by now
                 return SmtpAnswer.DropConnection;
@@ -257,7 +257,4 @@ public sealed class FaultySmtpTests : IAsyncLifetime
         var nextRetry = next is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : time.GetUtcNow();
         time.SetUtcNow(nextRetry > time.GetUtcNow() ? nextRetry : time.GetUtcNow() + TimeSpan.FromSeconds(1));
     }
-
-    private static int Number(string address) =>
-        int.Parse(new string(address.TakeWhile(c => c != '@').Where(char.IsAsciiDigit).ToArray()), System.Globalization.CultureInfo.InvariantCulture);
 }
