@@ -139,7 +139,12 @@ public sealed class SignupApi(
 
     private async Task<IResult> SubscribeFromFormAsync(HttpContext context)
     {
-        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        if (await RequestBody.TryReadFormAsync(context.Request, context.RequestAborted) is not { } form)
+        {
+            SubscribersLog.SignupRejected(logger, SignupFields.BodyField);
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The form could not be read.");
+        }
+
         var pageLocale = RequestLocale.Parse(form[SignupFields.LocaleField]) ?? RequestLocale.Choose(context.Request);
         if (!await antiforgery.IsRequestValidAsync(context))
         {
