@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
 using Mailer.Subscribers;
 using Mailer.Tests.Support;
 using static Mailer.Tests.Subscribers.TestSteps;
@@ -28,7 +29,7 @@ public class MalformedBodyTests
     [MemberData(nameof(Forms))]
     public async Task UnreadableForm_OnEveryEndpointThatReadsOne_IsRefusedAndChangesNothing(string name, string contentType, string body)
     {
-        await using var app = new MailerAppFactory();
+        await using var app = new MailerAppFactory { Time = Clock() };
         var id = await ConfirmedSubscriberAsync(app, "anna@example.de");
         var client = app.CreateClient();
         var before = await app.CountRowsAsync();
@@ -45,5 +46,30 @@ public class MalformedBodyTests
         Assert.Equal(before, await app.CountRowsAsync());
         Assert.Equal(SubscriberStatus.Confirmed, (await app.Store.FindAsync(id, Cancel))!.Status);
         Assert.Equal(0, app.CapturedJobs.ConfirmationCount);
+    }
+
+    public static TheoryData<string, byte[]> Json() => new()
+    {
+        { "lone surrogate in a value", Encoding.UTF8.GetBytes("""{"email":"\ud800@example.de","platforms":["facebook"]}""") },
+        { "lone surrogate in the locale", Encoding.UTF8.GetBytes("""{"email":"anna@example.de","platforms":["facebook"],"locale":"\udc00"}""") },
+        { "lone surrogate in a name", Encoding.UTF8.GetBytes("""{"\ud800":"x","email":"anna@example.de","platforms":["facebook"]}""") },
+        { "bytes that are not UTF-8", [.. "{\"email\":\"anna"u8, 0xff, 0xc0, 0xaf, .. "@example.de\",\"platforms\":[\"facebook\"]}"u8] },
+        { "not UTF-8 in a platform", [.. "{\"email\":\"anna@example.de\",\"platforms\":[\"face"u8, 0xed, 0xa0, 0x80, .. "\"]}"u8] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Json))]
+    public async Task JsonSignup_WithTextThatIsNotText_Returns400AndStoresNothing(string name, byte[] body)
+    {
+        await using var app = new MailerAppFactory();
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+
+        var response = await app.CreateClient().PostAsync("/subscribe", content, Cancel);
+
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{name}: {(int)response.StatusCode}");
+        using var problem = JsonDocument.Parse(await response.BodyAsync());
+        Assert.True(problem.RootElement.GetProperty("errors").TryGetProperty("body", out _), $"{name}: {problem.RootElement}");
+        Assert.Equal(new RowCounts(0, 0, 0), await app.CountRowsAsync());
     }
 }
