@@ -18,7 +18,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
-kit="python3 $root/tests/crash/crashkit.py"
 
 subscribers=20000 fanout_runs=5 sigterm_runs=5 burst_runs=5 build=1 keep=0
 while [ $# -gt 0 ]; do
@@ -33,9 +32,12 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-command -v python3 >/dev/null || { echo "crash: python3 is required" >&2; exit 2; }
-if ! python3 -c 'import sqlite3' 2>/dev/null; then
-  echo "crash: python3 lacks sqlite3" >&2; exit 2
+# Python 3 with its sqlite3 module (the standard library's) runs the sink, the clients and the checks.
+python=python3
+if ! "$python" -c 'import sqlite3' 2>/dev/null; then
+  python=/usr/bin/python3
+  "$python" -c 'import sqlite3' 2>/dev/null || { apt-get install -y -qq python3 >/dev/null && "$python" -c 'import sqlite3'; } \
+    || { echo "crash: needs python3 with its sqlite3 module" >&2; exit 2; }
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 ASPNETCORE_ENVIRONMENT=Production MAILER_HOME="$root"
@@ -43,6 +45,7 @@ if [ "$build" = 1 ]; then
   dotnet build src/Mailer -c Release -v quiet -nologo >/dev/null
 fi
 dll="$root/src/Mailer/bin/Release/net10.0/Mailer.dll"
+kit="$python $root/tests/crash/crashkit.py"
 [ -f "$dll" ] || { echo "crash: $dll is missing; build first" >&2; exit 2; }
 
 work=$(mktemp -d /tmp/mailer-crash.XXXXXX)
@@ -64,7 +67,7 @@ settings() {   # data folder, smtp port
     "--Logging:LogLevel:Default=Warning"
 }
 
-sql() { python3 - "$1" "$2" <<'EOF'
+sql() { "$python" - "$1" "$2" <<'EOF'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1], timeout=30)
 print(db.execute(sys.argv[2]).fetchone()[0])
@@ -107,7 +110,7 @@ received_at_least() { [ "$(lines "$1")" -ge "$2" ]; }
 echo "crash: $subscribers subscribers; $fanout_runs kill -9 and $sigterm_runs SIGTERM runs during the fan-out, $burst_runs kill -9 runs during signups; Smtp:Connections=$connections"
 template="$work/template"
 mkdir -p "$template"
-python3 bench/make-subscribers.py "$subscribers" --seed 7 >"$work/subscribers.csv"
+"$python" bench/make-subscribers.py "$subscribers" --seed 7 >"$work/subscribers.csv"
 dotnet "$dll" import "$work/subscribers.csv" $(settings "$template" 25) >"$work/import.log" 2>&1 \
   || { cat "$work/import.log" >&2; echo "crash: import failed" >&2; exit 1; }
 
@@ -144,9 +147,9 @@ fanout_run() {   # kind (kill|term), number
   kill "$sink_pid"; wait "$sink_pid" 2>/dev/null || true
   local figures none twice strangers
   figures=$($kit fanout-report --db "$db" --log "$dir/rcpt.log")
-  none=$(echo "$figures" | python3 -c 'import json,sys; print(json.load(sys.stdin)["none"])')
-  twice=$(echo "$figures" | python3 -c 'import json,sys; print(json.load(sys.stdin)["twice_or_more"])')
-  strangers=$(echo "$figures" | python3 -c 'import json,sys; print(json.load(sys.stdin)["strangers"])')
+  none=$(echo "$figures" | "$python" -c 'import json,sys; print(json.load(sys.stdin)["none"])')
+  twice=$(echo "$figures" | "$python" -c 'import json,sys; print(json.load(sys.stdin)["twice_or_more"])')
+  strangers=$(echo "$figures" | "$python" -c 'import json,sys; print(json.load(sys.stdin)["strangers"])')
   local allowed=$connections
   [ "$kind" = term ] && allowed=0
   if [ "$none" != 0 ] || [ "$twice" -gt "$allowed" ] || [ "$strangers" != 0 ]; then verdict=FAILED; fi
@@ -177,7 +180,7 @@ burst_run() {   # number
   kill "$sink_pid"; wait "$sink_pid" 2>/dev/null || true
   local figures missing errors verdict=OK
   figures=$($kit burst-report --db "$dir/data/mailer.db" --accepted "$dir/accepted.txt")
-  missing=$(echo "$figures" | python3 -c 'import json,sys; f=json.load(sys.stdin); print(f["missing"] + f["without_consent"])')
+  missing=$(echo "$figures" | "$python" -c 'import json,sys; f=json.load(sys.stdin); print(f["missing"] + f["without_consent"])')
   errors=$(grep -c "^burst: 5" "$dir/burst.log" || true)
   if [ "$missing" != 0 ] || [ "$errors" != 0 ]; then verdict=FAILED; failures=$((failures + 1)); fi
   report "$(printf 'signups run %d: killed after %d answered 202; missing from the store: %d, 5xx answers: %d; %s  %s' \
