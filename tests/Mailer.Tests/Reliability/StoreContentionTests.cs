@@ -81,4 +81,54 @@ public sealed class StoreContentionTests : IAsyncLifetime
         var confirmationMails = _smtp.Messages.Where(m => m.Message.Headers["X-Mailing"] == "confirm").GroupBy(m => m.To.Single());
         Assert.All(confirmationMails, c => Assert.True(c.Count() == 1, $"{c.Key} received {c.Count()} confirmation mails"));
     }
+
+    [Fact]
+    public async Task AWriteLockHeldForSecondsByAnotherProgram_DelaysSignupsAndSending_ButFailsNone()
+    {
+        const int existing = 500;
+        const int signups = 100;
+        var time = new FakeTimeProvider(new DateTimeOffset(2024, 5, 2, 8, 0, 0, TimeSpan.Zero));
+        _smtp.Answer = _ =>
+        {
+            Thread.Sleep(2);
+            return SmtpAnswer.Accept;
+        };
+        await using var host = new CampaignHost(_data, _smtp, time, new Dictionary<string, string?>
+        {
+            ["Campaign:LaunchAt"] = "2024-05-01T12:00:00",
+            ["Campaign:BatchSize"] = "50",
+            ["Subscribers:SignupsPerClient"] = "100000",
+        }).Start();
+        await host.AddConfirmedAsync(existing, new DateTimeOffset(2024, 4, 1, 0, 0, 0, TimeSpan.Zero), prefix: "locked");
+        await Eventually.MeetsAsync(() => Task.FromResult(_smtp.Messages.Count >= 50), TimeSpan.FromMinutes(1), "the fan-out under way");
+
+        // Another program (sqlite3, a backup, an import) takes the write lock and keeps it for three seconds.
+        await using var other = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_data, "mailer.db")};Pooling=False");
+        await other.OpenAsync(Cancel);
+        await using (var command = other.CreateCommand())
+        {
+            command.CommandText = "BEGIN IMMEDIATE";
+            await command.ExecuteNonQueryAsync(Cancel);
+        }
+
+        using var client = host.CreateClient();
+        var answers = Enumerable.Range(0, signups)
+            .Select(n => client.PostAsJsonAsync("/subscribe", new { email = $"waiting{n}@example.org", platforms = new[] { "instagram" } }, Cancel))
+            .ToList();
+        await Task.Delay(TimeSpan.FromSeconds(3), Cancel);
+        Assert.DoesNotContain(answers, a => a.IsCompletedSuccessfully && a.Result.StatusCode == HttpStatusCode.Accepted);   // they wait for the lock
+        await using (var command = other.CreateCommand())
+        {
+            command.CommandText = "COMMIT";
+            await command.ExecuteNonQueryAsync(Cancel);
+        }
+
+        Assert.All(await Task.WhenAll(answers), a => Assert.Equal(HttpStatusCode.Accepted, a.StatusCode));
+        Assert.Equal(signups, await host.CountAsync("SELECT COUNT(*) FROM subscribers WHERE email LIKE 'waiting%'"));
+        await host.WaitUntilSettledAsync("announcement", existing, TimeSpan.FromMinutes(2));
+        var announcements = _smtp.Messages.Where(m => m.Message.Headers["X-Mailing"] == "announcement").GroupBy(m => m.To.Single()).ToList();
+        Assert.Equal(existing, announcements.Count);
+        Assert.All(announcements, a => Assert.Single(a));
+        Assert.Equal(existing, await host.CountAsync("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'"));
+    }
 }
