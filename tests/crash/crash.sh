@@ -196,4 +196,4 @@ if [ "$failures" -gt 0 ]; then
   keep=1
   exit 1
 fi
-echo "crash: all $((fanout_runs + sigterm_runs + burst_runs)) runs kept every promise"
+echo "crash: all $((fanout_runs + sigterm_runs + burst_runs)) runs kept every promise (${SECONDS} s)"

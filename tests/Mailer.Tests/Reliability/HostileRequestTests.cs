@@ -71,6 +71,9 @@ public sealed class HostileRequestTests
                 + $"{Encoding.Latin1.GetString(f.Request.Bytes[..Math.Min(300, f.Request.Bytes.Length)]).ReplaceLineEndings("⏎")} ⇒ "
                 + $"{f.Response.Text[..Math.Min(300, f.Response.Text.Length)].ReplaceLineEndings("⏎")}"));
 
+        TestContext.Current.TestOutputHelper?.WriteLine("answers by status: " + string.Join(", ",
+            results.GroupBy(r => r.Response.Status).OrderBy(g => g.Key).Select(g => $"{g.Key}: {g.Count()}")));
+
         // 505 is Kestrel's answer to a request line in an HTTP version it does not speak (HTTP/1.2, HTTX/1.1), given
         // before the application sees anything: a refusal by the protocol, not a failure of the server.
         var serverErrors = results.Where(r => r.Response.Status >= 500 && !(r.Response.Status == 505 && r.Request.Label == "broken request line")).ToList();
