@@ -48,6 +48,9 @@ public sealed class CampaignHost : WebApplicationFactory<Program>
 
     public DeliveryLedger Ledger => Services.GetRequiredService<DeliveryLedger>();
 
+    /// <summary>More service replacements for one test (set before <see cref="Start"/>).</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; init; }
+
     /// <summary>Starts the host (and with it Hangfire and the dispatcher).</summary>
     public CampaignHost Start()
     {
@@ -63,7 +66,11 @@ public sealed class CampaignHost : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Time));
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton<TimeProvider>(Time);
+            ConfigureServices?.Invoke(services);
+        });
     }
 
     /// <summary>
