@@ -113,7 +113,7 @@ public sealed class ScaleOutTests : IAsyncLifetime
         await TestStore.AddConfirmedAsync(a.Database, count, ConfirmedLongAgo);
         try
         {
-            await Eventually.MeetsAsync(() => Task.FromResult(SentBy("instance-a") >= 200), TimeSpan.FromSeconds(60), "200 messages from instance-a");
+            await Eventually.MeetsAsync(() => Task.FromResult(SentBy("instance-a") >= 200), TimeSpan.FromMinutes(4), "200 messages from instance-a");
             Volatile.Write(ref dead, true);
 
             // B sends everything it can claim; what A had leased waits for the lease to run out, then B takes it.
