@@ -123,7 +123,7 @@ public sealed class CampaignHost : WebApplicationFactory<Program>
             var done = await CountAsync("SELECT COUNT(*) FROM deliveries WHERE mailing = @mailing AND status IN ('sent', 'failed', 'skipped')", new { mailing });
             var all = await CountAsync("SELECT COUNT(*) FROM deliveries WHERE mailing = @mailing", new { mailing });
             return done == rows && all == rows;
-        }, timeout ?? TimeSpan.FromSeconds(60), $"all {rows} rows of {mailing} finished");
+        }, timeout ?? TimeSpan.FromMinutes(3), $"all {rows} rows of {mailing} finished");
 }
 
 /// <summary>Waiting for something the service does in the background, with a deadline and a clear failure.</summary>
