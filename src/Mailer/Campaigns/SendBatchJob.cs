@@ -47,14 +47,15 @@ public sealed class SendBatchJob(
         while (!cancellationToken.IsCancellationRequested)
         {
             var now = time.GetUtcNow();
-            var rows = await ledger.ClaimAsync(mailing, owner, campaign.BatchSize, now, now + campaign.LeaseDuration, cancellationToken);
+            var leaseUntil = now + campaign.LeaseDuration;
+            var rows = await ledger.ClaimAsync(mailing, owner, campaign.BatchSize, now, leaseUntil, cancellationToken);
             if (rows.Count == 0)
             {
                 return;
             }
 
             CampaignsLog.BatchClaimed(logger, mailing, rows.Count);
-            if (!await SendAsync(schedule, rows, owner, connection, cancellationToken))
+            if (!await SendAsync(schedule, rows, owner, leaseUntil, connection, cancellationToken))
             {
                 return;
             }
@@ -67,9 +68,9 @@ public sealed class SendBatchJob(
         }
     }
 
-    /// <summary>Sends one claimed batch; false when the job should stop (server unreachable, shutdown).</summary>
+    /// <summary>Sends one claimed batch; false when the job should stop (server unreachable, shutdown, lease lost).</summary>
     private async Task<bool> SendAsync(ScheduledMailing mailing, IReadOnlyList<ClaimedDelivery> rows, string owner,
-        IMailConnection connection, CancellationToken cancellationToken)
+        DateTimeOffset leaseUntil, IMailConnection connection, CancellationToken cancellationToken)
     {
         var campaign = options.Value;
         var platforms = campaign.Platforms.Keys.ToList();
@@ -94,14 +95,24 @@ public sealed class SendBatchJob(
                 return false;
             }
 
+            if (now >= leaseUntil)
+            {
+                // A message hung longer than the lease: another job may have taken the rest of the batch back by now.
+                // Sending them too would send them twice; they are that job's now (or the next claim's).
+                CampaignsLog.LeaseLost(logger, mailing.Mailing, rows.Count - i);
+                return false;
+            }
+
             if (now - leaseRenewedAt > campaign.LeaseDuration / 3)
             {
                 // A job that stalled past its lease may have lost rows to another job: it must not send them again.
                 if (await ledger.RenewLeaseAsync(owner, now + campaign.LeaseDuration, CancellationToken.None) < rows.Count - i)
                 {
+                    CampaignsLog.LeaseLost(logger, mailing.Mailing, rows.Count - i);
                     return true;
                 }
 
+                leaseUntil = now + campaign.LeaseDuration;
                 leaseRenewedAt = now;
             }
 

@@ -119,13 +119,13 @@ public class CampaignDeliveryTests : IAsyncLifetime
 
         var first = Host(time, ("Campaign:LaunchAt", "2024-05-01T12:00:00")).Start();
         await first.AddConfirmedAsync(count, new DateTimeOffset(2024, 4, 1, 0, 0, 0, TimeSpan.Zero));
-        await Eventually.MeetsAsync(() => Task.FromResult(_smtp.Messages.Count >= 200), TimeSpan.FromSeconds(60), "200 messages before the restart");
+        await Eventually.MeetsAsync(() => Task.FromResult(_smtp.Messages.Count >= 200), TimeSpan.FromMinutes(4), "200 messages before the restart");
         await first.DisposeAsync();
         var beforeRestart = _smtp.Messages.Count;
         Assert.InRange(beforeRestart, 200, count - 1);
 
         await using var second = Host(time, ("Campaign:LaunchAt", "2024-05-01T12:00:00")).Start();
-        await second.WaitUntilSettledAsync("announcement", count, TimeSpan.FromMinutes(2));
+        await second.WaitUntilSettledAsync("announcement", count, TimeSpan.FromMinutes(5));
 
         var received = Received();
         Assert.Equal(count, received.Count);
@@ -184,7 +184,7 @@ public class CampaignDeliveryTests : IAsyncLifetime
 
         await using var host = Host(time, ("Campaign:LaunchAt", "2024-05-01T12:00:00")).Start();
         await host.AddConfirmedAsync(count, new DateTimeOffset(2024, 4, 1, 0, 0, 0, TimeSpan.Zero), prefix: "fault");
-        await host.WaitUntilSettledAsync("announcement", count, TimeSpan.FromMinutes(2));
+        await host.WaitUntilSettledAsync("announcement", count, TimeSpan.FromMinutes(5));
 
         var received = Received();
         Assert.All(received.Values, n => Assert.Equal(1, n));
@@ -219,13 +219,13 @@ public class CampaignDeliveryTests : IAsyncLifetime
             alsoParameters: new { t = longAgo });
 
         time.SetUtcNow(WeekDue.AddSeconds(1));
-        await Eventually.MeetsAsync(() => Task.FromResult(_smtp.Messages.Count >= 100), TimeSpan.FromSeconds(60), "100 reminders out");
+        await Eventually.MeetsAsync(() => Task.FromResult(_smtp.Messages.Count >= 100), TimeSpan.FromMinutes(4), "100 reminders out");
         var lastHundred = ids[^100..];
         var doneHundred = ids[^200..^100];
         await host.ExecuteAsync("UPDATE subscribers SET status = 'unsubscribed' WHERE id >= @first", new { first = lastHundred[0] });
         await host.ExecuteAsync("UPDATE subscribers SET done_platforms = 'facebook,instagram' WHERE id >= @first AND id <= @last",
             new { first = doneHundred[0], last = doneHundred[^1] });
-        await host.WaitUntilSettledAsync("reminder-week", count, TimeSpan.FromMinutes(2));
+        await host.WaitUntilSettledAsync("reminder-week", count, TimeSpan.FromMinutes(5));
 
         var stillSent = _smtp.Messages.Count(m => m.Message.Headers["X-Mailing"] == "reminder-week");
         var skippedUnsubscribed = await host.CountAsync("SELECT COUNT(*) FROM deliveries WHERE mailing = 'reminder-week' AND status = 'skipped' AND last_reply LIKE '%unsubscribed%'");

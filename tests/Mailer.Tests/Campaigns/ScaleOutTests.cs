@@ -114,7 +114,7 @@ public sealed class ScaleOutTests : IAsyncLifetime
         await TestStore.AddConfirmedAsync(a.Database, count, ConfirmedLongAgo);
         try
         {
-            await Eventually.MeetsAsync(() => Task.FromResult(SentBy("instance-a") >= 20), TimeSpan.FromSeconds(60), "20 messages from instance-a");
+            await Eventually.MeetsAsync(() => Task.FromResult(SentBy("instance-a") >= 20), TimeSpan.FromMinutes(4), "20 messages from instance-a");
             Volatile.Write(ref dead, true);
 
             // B sends everything it can claim; what A had leased waits for the lease to run out, then B takes it.

@@ -22,7 +22,7 @@ public sealed record SmtpAnswer
     /// <summary><c>250 2.0.0 Ok: queued</c>.</summary>
     public static SmtpAnswer Accept { get; } = new(250, "2.0.0 Ok: queued", false);
 
-    /// <summary>Closes the connection after the message's data, without an answer.</summary>
+    /// <summary>Closes the connection without an answer: after the message's data, or (from <c>RecipientAnswer</c>) at <c>RCPT TO</c>.</summary>
     public static SmtpAnswer DropConnection { get; } = new(0, "", true);
 
     public int Code { get; }
