@@ -1,4 +1,5 @@
 using Mailer.Storage;
+using Mailer.Subscribers;
 using Microsoft.Extensions.Options;
 
 namespace Mailer.Cli;
@@ -37,7 +38,12 @@ public static class OperatorCommands
         return new ParsedCommand(args[0], CommandArguments.Parse(own), configuration);
     }
 
-    public static WebApplicationBuilder AddOperatorCommands(this WebApplicationBuilder builder) => builder;
+    /// <summary>The data commands (<c>import</c>, <c>export</c>, <c>erase</c>); each capability registers its own verbs.</summary>
+    public static WebApplicationBuilder AddOperatorCommands(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOperatorDataCommands();
+        return builder;
+    }
 
     public static Task<int> RunAsync(WebApplication app, ParsedCommand command) =>
         RunAsync(app.Services, command, Console.Out, Console.Error);
