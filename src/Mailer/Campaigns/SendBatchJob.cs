@@ -32,6 +32,15 @@ public sealed class SendBatchJob(
     /// <summary>A job hands over to a fresh one after this long, so no job outlives its storage's patience.</summary>
     internal static readonly TimeSpan MaxRunTime = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// Rows whose subscribers are read in one query right before their messages go out, and whose outcomes are
+    /// recorded in one transaction right after: the most messages that can be accepted but not yet recorded.
+    /// </summary>
+    internal const int ChunkSize = 50;
+
+    /// <summary>A chunk ends early once its subscribers' state is this old, so the state a message is sent on is fresh.</summary>
+    internal static readonly TimeSpan ChunkMaxAge = TimeSpan.FromSeconds(1);
+
     private const int ConsecutiveTransientLimit = 3;
 
     [Queue("send")]
@@ -67,30 +76,26 @@ public sealed class SendBatchJob(
         }
     }
 
-    /// <summary>Sends one claimed batch; false when the job should stop (server unreachable, shutdown).</summary>
+    /// <summary>Sends one claimed batch, chunk by chunk; false when the job should stop (server unreachable, shutdown).</summary>
     private async Task<bool> SendAsync(ScheduledMailing mailing, IReadOnlyList<ClaimedDelivery> rows, string owner,
         IMailConnection connection, CancellationToken cancellationToken)
     {
         var campaign = options.Value;
-        var platforms = campaign.Platforms.Keys.ToList();
         var leaseRenewedAt = time.GetUtcNow();
         var consecutiveTransient = 0;
+        bool MustStop() => cancellationToken.IsCancellationRequested || consecutiveTransient >= ConsecutiveTransientLimit;
 
         await using var db = await ledger.OpenAsync(CancellationToken.None);
-        for (var i = 0; i < rows.Count; i++)
+        var next = 0;
+        while (next < rows.Count)
         {
-            var row = rows[i];
             var now = time.GetUtcNow();
-            if (cancellationToken.IsCancellationRequested || consecutiveTransient >= ConsecutiveTransientLimit)
+            if (MustStop())
             {
                 // Shutting down, or the server is not taking mail: the rest goes back to the queue untried.
                 var notBefore = cancellationToken.IsCancellationRequested ? now : now + campaign.RetryBaseDelay;
-                foreach (var rest in rows.Skip(i))
-                {
-                    await ledger.RequeueAsync(db, rest.Id, owner, attempted: false, now, notBefore, reply: null);
-                }
-
-                CampaignsLog.BatchStopped(logger, mailing.Mailing, rows.Count - i, cancellationToken.IsCancellationRequested);
+                await ledger.RecordAsync(db, owner, [.. rows.Skip(next).Select(r => DeliveryOutcome.Requeued(r.Id, attempted: false, now, notBefore, reply: null))]);
+                CampaignsLog.BatchStopped(logger, mailing.Mailing, rows.Count - next, cancellationToken.IsCancellationRequested);
                 return false;
             }
 
@@ -100,48 +105,75 @@ public sealed class SendBatchJob(
                 leaseRenewedAt = now;
             }
 
-            var subscriber = await ledger.SendingStateAsync(db, row);
-            var decision = DeliveryRules.Decide(mailing, subscriber, platforms, campaign.MinGapBetweenMails, now);
-            if (!decision.Send)
+            // A chunk: the subscribers' state read at once, their messages sent, the outcomes recorded at once.
+            var chunk = rows.Skip(next).Take(ChunkSize).ToList();
+            var states = await ledger.SendingStatesAsync(db, mailing.Mailing, chunk);
+            var statesReadAt = now;
+            var outcomes = new List<DeliveryOutcome>(chunk.Count);
+            try
             {
-                await ledger.MarkFinishedAsync(db, row.Id, owner, "skipped", attempted: false, now, decision.SkipReason!);
-                continue;
+                foreach (var row in chunk)
+                {
+                    now = time.GetUtcNow();
+                    if (now - statesReadAt > ChunkMaxAge || MustStop())
+                    {
+                        break;
+                    }
+
+                    var (outcome, result) = await SendOneAsync(mailing, row, states.GetValueOrDefault(row.SubscriberId), connection, now);
+                    outcomes.Add(outcome);
+                    next++;
+                    consecutiveTransient = result switch
+                    {
+                        SendOutcome.Transient => consecutiveTransient + 1,
+                        null => consecutiveTransient,
+                        _ => 0,
+                    };
+                }
             }
-
-            var recipient = new Recipient(row.SubscriberId, subscriber!.Email, subscriber.Locale, decision.Platforms);
-            var message = composer.Compose(mailing.Mailing, recipient, now);
-
-            // The message in flight finishes even when the host is stopping: its outcome must reach the ledger.
-            var result = await connection.SendAsync(message, CancellationToken.None);
-            now = time.GetUtcNow();
-            switch (result.Outcome)
+            finally
             {
-                case SendOutcome.Accepted:
-                    consecutiveTransient = 0;
-                    await ledger.MarkSentAsync(db, row.Id, owner, now, message.MessageId, result.Reply);
-                    break;
-                case SendOutcome.Permanent:
-                    consecutiveTransient = 0;
-                    await ledger.MarkFinishedAsync(db, row.Id, owner, "failed", attempted: true, now, result.Reply);
-                    CampaignsLog.Rejected(logger, row.Id, mailing.Mailing, result.Reply);
-                    break;
-                default:
-                    consecutiveTransient++;
-                    if (row.Attempts + 1 >= campaign.MaxAttempts)
-                    {
-                        await ledger.MarkFinishedAsync(db, row.Id, owner, "failed", attempted: true, now, result.Reply);
-                        CampaignsLog.GaveUp(logger, row.Id, mailing.Mailing, row.Attempts + 1, result.Reply);
-                    }
-                    else
-                    {
-                        var retryAt = now + DeliveryRules.Backoff(campaign.RetryBaseDelay, row.Attempts + 1);
-                        await ledger.RequeueAsync(db, row.Id, owner, attempted: true, now, retryAt, result.Reply);
-                    }
-
-                    break;
+                // Also when something unexpected broke the chunk: what the server accepted must reach the ledger.
+                await ledger.RecordAsync(db, owner, outcomes);
             }
         }
 
         return true;
+    }
+
+    /// <summary>One row: the rules, then the message; the outcome to record and the server's verdict (null when skipped).</summary>
+    private async Task<(DeliveryOutcome Outcome, SendOutcome? Result)> SendOneAsync(ScheduledMailing mailing, ClaimedDelivery row,
+        SendingState? subscriber, IMailConnection connection, DateTimeOffset now)
+    {
+        var campaign = options.Value;
+        var decision = DeliveryRules.Decide(mailing, subscriber, campaign.Platforms.Keys, campaign.MinGapBetweenMails, now);
+        if (!decision.Send)
+        {
+            return (DeliveryOutcome.Finished(row.Id, "skipped", attempted: false, now, decision.SkipReason!), null);
+        }
+
+        var recipient = new Recipient(row.SubscriberId, subscriber!.Email, subscriber.Locale, decision.Platforms);
+        var message = composer.Compose(mailing.Mailing, recipient, now);
+
+        // The message in flight finishes even when the host is stopping: its outcome must reach the ledger.
+        var result = await connection.SendAsync(message, CancellationToken.None);
+        now = time.GetUtcNow();
+        switch (result.Outcome)
+        {
+            case SendOutcome.Accepted:
+                return (DeliveryOutcome.Sent(row.Id, now, message.MessageId, result.Reply), result.Outcome);
+            case SendOutcome.Permanent:
+                CampaignsLog.Rejected(logger, row.Id, mailing.Mailing, result.Reply);
+                return (DeliveryOutcome.Finished(row.Id, "failed", attempted: true, now, result.Reply), result.Outcome);
+            default:
+                if (row.Attempts + 1 >= campaign.MaxAttempts)
+                {
+                    CampaignsLog.GaveUp(logger, row.Id, mailing.Mailing, row.Attempts + 1, result.Reply);
+                    return (DeliveryOutcome.Finished(row.Id, "failed", attempted: true, now, result.Reply), result.Outcome);
+                }
+
+                var retryAt = now + DeliveryRules.Backoff(campaign.RetryBaseDelay, row.Attempts + 1);
+                return (DeliveryOutcome.Requeued(row.Id, attempted: true, now, retryAt, result.Reply), result.Outcome);
+        }
     }
 }
