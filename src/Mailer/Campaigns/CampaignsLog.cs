@@ -19,4 +19,7 @@ internal static partial class CampaignsLog
 
     [LoggerMessage(4006, LogLevel.Warning, "Delivery {DeliveryId} of {Mailing} failed after {Attempts} attempts: {Reply}")]
     public static partial void GaveUp(ILogger logger, long deliveryId, string mailing, int attempts, string reply);
+
+    [LoggerMessage(4007, LogLevel.Warning, "{Count} confirmation mails asked for and not sent: enqueued again")]
+    public static partial void ConfirmationsRequeued(ILogger logger, int count);
 }

@@ -1,4 +1,5 @@
 using Hangfire;
+using Hangfire.AspNetCore;
 using Hangfire.InMemory;
 using Mailer.Cli;
 using Mailer.Delivery;
@@ -37,6 +38,9 @@ public static class CampaignsSetup
         {
             IdType = InMemoryStorageIdType.Long,
         }));
+        // Likewise the activator: AddHangfire would hand every server the static JobActivator.Current, which the
+        // last host to start overwrites, so jobs could be built from another (even a disposed) host's services.
+        services.AddSingleton<JobActivator>(provider => new AspNetCoreJobActivator(provider.GetRequiredService<IServiceScopeFactory>()));
         services.AddHangfire((provider, configuration) => configuration
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()

@@ -1,6 +1,7 @@
 using Hangfire;
 using Mailer.Delivery;
 using Mailer.Storage;
+using Mailer.Subscribers;
 using Microsoft.Extensions.Options;
 
 namespace Mailer.Campaigns;
@@ -16,6 +17,7 @@ public sealed class DispatchJob(
     CampaignClock clock,
     JobStorage storage,
     IBackgroundJobClient jobs,
+    ISubscriberStore subscribers,
     IOptions<SmtpOptions> smtp,
     IOptions<CampaignOptions> options,
     TimeProvider time,
@@ -23,10 +25,14 @@ public sealed class DispatchJob(
 {
     public const string RecurringId = "dispatch";
 
+    /// <summary>A confirmation mail asked for this long ago and still not sent counts as lost.</summary>
+    internal static readonly TimeSpan LostConfirmationAfter = TimeSpan.FromMinutes(5);
+
     [Queue("dispatch")]
     [AutomaticRetry(Attempts = 0)]
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        await ResendLostConfirmationsAsync(cancellationToken);
         foreach (var mailing in await clock.MailingsAsync(cancellationToken))
         {
             var now = time.GetUtcNow();
@@ -62,6 +68,24 @@ public sealed class DispatchJob(
             {
                 EnsureSenders(mailing.Mailing, claimable);
             }
+        }
+    }
+
+    /// <summary>
+    /// A confirmation mail is a job enqueued by the signup; Hangfire's in-memory storage forgets it on restart and a
+    /// failed one is not retried. The store knows which were asked for and not sent: those get a new job.
+    /// </summary>
+    private async Task ResendLostConfirmationsAsync(CancellationToken cancellationToken)
+    {
+        var lost = await subscribers.FindUnsentConfirmationsAsync(time.GetUtcNow() - LostConfirmationAfter, 500, cancellationToken);
+        foreach (var subscriberId in lost)
+        {
+            jobs.Enqueue<ConfirmMailJob>(job => job.SendAsync(subscriberId, CancellationToken.None));
+        }
+
+        if (lost.Count > 0)
+        {
+            CampaignsLog.ConfirmationsRequeued(logger, lost.Count);
         }
     }
 

@@ -50,11 +50,22 @@ public static class OperatorCommands
 
     public static async Task<int> RunAsync(IServiceProvider services, ParsedCommand command, TextWriter output, TextWriter error)
     {
-        var commands = services.GetServices<IOperatorCommand>().OrderBy(c => c.Verb, StringComparer.Ordinal).ToList();
-        var chosen = commands.FirstOrDefault(c => c.Verb == command.Verb);
+        IOperatorCommand? chosen;
+        List<IOperatorCommand> commands;
+        try
+        {
+            commands = services.GetServices<IOperatorCommand>().OrderBy(c => c.Verb, StringComparer.Ordinal).ToList();
+            chosen = commands.FirstOrDefault(c => c.Verb == command.Verb);
+        }
+        catch (OptionsValidationException e)
+        {
+            await error.WriteLineAsync("Invalid configuration: " + string.Join(" ", e.Failures));
+            return 1;
+        }
+
         if (chosen is null)
         {
-            await error.WriteLineAsync(command.Verb is "help" or "--help" ? "" : $"Unknown command '{command.Verb}'.");
+            await error.WriteLineAsync(command.Verb is "help" ? "" : $"Unknown command '{command.Verb}'.");
             await WriteUsageAsync(error, commands);
             return command.Verb == "help" ? 0 : 2;
         }

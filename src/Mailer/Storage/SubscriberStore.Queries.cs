@@ -1,0 +1,104 @@
+namespace Mailer.Storage;
+
+/// <summary>The statements of <see cref="SubscriberStore"/>, one per purpose, in SQL that SQLite and PostgreSQL both run.</summary>
+public sealed partial class SubscriberStore
+{
+    private const string InsertPendingSubscriber = """
+        INSERT INTO subscribers (email, locale, platforms, status, created_at, confirm_requested_at)
+        VALUES (@Email, @Locale, @Platforms, 'pending', @Now, @Now)
+        ON CONFLICT (email) DO NOTHING
+        RETURNING id
+        """;
+
+    private const string SelectIdAndStatusByEmail = "SELECT id AS Id, status AS Status FROM subscribers WHERE email = @Email";
+
+    private const string UpdatePendingChoices = """
+        UPDATE subscribers SET locale = @Locale, platforms = @Platforms
+        WHERE id = @Id AND status = 'pending'
+        """;
+
+    private const string RequestConfirmationIfDue = """
+        UPDATE subscribers SET confirm_requested_at = @Now
+        WHERE id = @Id AND status = 'pending' AND (confirm_requested_at IS NULL OR confirm_requested_at <= @DueBefore)
+        """;
+
+    private const string ReopenUnsubscribed = """
+        UPDATE subscribers
+        SET status = 'pending', locale = @Locale, platforms = @Platforms,
+            confirmed_at = NULL, unsubscribed_at = NULL, confirm_requested_at = @Now
+        WHERE id = @Id AND status = 'unsubscribed'
+        """;
+
+    private const string InsertConsent = """
+        INSERT INTO consents (subscriber_id, source, consent_text_version, given_at, client_ip, user_agent)
+        VALUES (@SubscriberId, @Source, @Version, @Now, @ClientIp, @UserAgent)
+        """;
+
+    private const string SelectSubscriberColumns = """
+        SELECT id AS Id, email AS Email, locale AS Locale, platforms AS Platforms, done_platforms AS DonePlatforms,
+               status AS Status, created_at AS CreatedAt, confirmed_at AS ConfirmedAt, unsubscribed_at AS UnsubscribedAt,
+               confirm_requested_at AS ConfirmRequestedAt, confirm_sent_at AS ConfirmSentAt
+        FROM subscribers
+        """;
+
+    private const string ConfirmPending = """
+        UPDATE subscribers SET status = 'confirmed', confirmed_at = @At
+        WHERE id = @Id AND status = 'pending'
+        """;
+
+    private const string RecordConfirmationOnLatestOpenConsent = """
+        UPDATE consents SET confirmed_at = @At, confirm_ip = @ClientIp
+        WHERE id = (SELECT MAX(id) FROM consents WHERE subscriber_id = @Id AND confirmed_at IS NULL AND withdrawn_at IS NULL)
+        """;
+
+    private const string SelectStatus = "SELECT status FROM subscribers WHERE id = @Id";
+
+    private const string UnsubscribeSubscriber = """
+        UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = @At
+        WHERE id = @Id AND status <> 'unsubscribed'
+        """;
+
+    private const string WithdrawOpenConsents = """
+        UPDATE consents SET withdrawn_at = @At
+        WHERE subscriber_id = @Id AND withdrawn_at IS NULL
+        """;
+
+    private const string InsertLinkEventUnlessUnsubscribed = """
+        INSERT INTO link_events (subscriber_id, kind, platform, at)
+        SELECT id, @Kind, @Platform, @At FROM subscribers WHERE id = @Id AND status <> 'unsubscribed'
+        """;
+
+    private const string SelectDonePlatformsUnlessUnsubscribed = """
+        SELECT done_platforms FROM subscribers WHERE id = @Id AND status <> 'unsubscribed'
+        """;
+
+    private const string UpdateDonePlatformsIfUnchanged = """
+        UPDATE subscribers SET done_platforms = @Done
+        WHERE id = @Id AND done_platforms = @Before
+        """;
+
+    private const string MarkConfirmationSent = """
+        UPDATE subscribers SET confirm_sent_at = @SentAt
+        WHERE id = @Id AND confirm_requested_at = @RequestedAt
+        """;
+
+    private const string SelectUnsentConfirmations = """
+        SELECT id FROM subscribers
+        WHERE status = 'pending' AND confirm_requested_at < @OlderThan
+          AND (confirm_sent_at IS NULL OR confirm_sent_at < confirm_requested_at)
+        ORDER BY confirm_requested_at, id
+        LIMIT @Max
+        """;
+
+    private const string SelectConsentsOfSubscriber = """
+        SELECT id AS Id, subscriber_id AS SubscriberId, source AS Source, consent_text_version AS ConsentTextVersion,
+               given_at AS GivenAt, client_ip AS ClientIp, user_agent AS UserAgent, confirmed_at AS ConfirmedAt,
+               confirm_ip AS ConfirmIp, withdrawn_at AS WithdrawnAt
+        FROM consents WHERE subscriber_id = @Id ORDER BY id
+        """;
+
+    private const string SelectLinkEventsOfSubscriber = """
+        SELECT id AS Id, subscriber_id AS SubscriberId, kind AS Kind, platform AS Platform, at AS At
+        FROM link_events WHERE subscriber_id = @Id ORDER BY id
+        """;
+}

@@ -1,0 +1,223 @@
+using System.Text.Json;
+using Hangfire;
+using Mailer.Campaigns;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.Extensions.Options;
+using Scriban.Runtime;
+
+namespace Mailer.Subscribers;
+
+/// <summary>
+/// <c>GET /</c>, the signup page, and <c>POST /subscribe</c> for its form and for JSON clients.
+/// A signup is answered alike whether the address is new, pending or confirmed, so nobody learns who is
+/// subscribed. The answer comes after the row is committed; the confirmation mail goes out in a job.
+/// </summary>
+public sealed class SignupApi(
+    ISubscriberStore store,
+    IBackgroundJobClient jobs,
+    PageRenderer pages,
+    IAntiforgery antiforgery,
+    IOptions<SubscribersOptions> options,
+    IOptions<CampaignOptions> campaign,
+    TimeProvider time,
+    ILogger<SignupApi> logger)
+{
+    public const string RateLimitPolicy = "signup";
+
+    /// <summary>The form field a person never sees and a bot fills.</summary>
+    public const string HoneypotField = "website";
+
+    private const int MaxUserAgentLength = 512;
+
+    private static readonly JsonDocumentOptions JsonOptions = new() { MaxDepth = 8, AllowDuplicateProperties = false };
+
+    private IReadOnlyCollection<string> Platforms => campaign.Value.Platforms.Keys;
+
+    public IResult ShowForm(HttpContext context) =>
+        pages.Render(context, "signup", RequestLocale.Choose(context.Request), FormModel("", Platforms, new Dictionary<string, string>()), withForm: true);
+
+    public async Task<IResult> SubscribeAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var isForm = request.HasFormContentType;
+        if (!isForm && !request.HasJsonContentType())
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported content type.",
+                detail: "Send application/json or application/x-www-form-urlencoded.");
+        }
+
+        if (!await RequestBody.TryBufferAsync(request, options.Value.MaxRequestBodyBytes, context.RequestAborted))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "The request is too large.",
+                detail: $"A signup is at most {options.Value.MaxRequestBodyBytes} bytes.");
+        }
+
+        return isForm ? await SubscribeFromFormAsync(context) : await SubscribeFromJsonAsync(context);
+    }
+
+    private async Task<IResult> SubscribeFromJsonAsync(HttpContext context)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var body = await ReadJsonAsync(context.Request, errors, context.RequestAborted);
+        var fields = SignupFields.Check(body?.Email, body?.Platforms, body?.Locale, RequestLocale.Choose(context.Request), Platforms);
+        if (body is null || !fields.IsValid)
+        {
+            if (body is not null)
+            {
+                errors = fields.Describe(Platforms);
+            }
+
+            SubscribersLog.SignupRejected(logger, string.Join(",", errors.Keys));
+            return TypedResults.ValidationProblem(errors, title: "The signup is not valid.");
+        }
+
+        await RecordAsync(context, fields, ConsentSource.Api);
+        return TypedResults.Accepted((string?)null, new SignupAccepted(fields.Locale == "de"
+            ? "Fast geschafft: Bitte bestätige die Anmeldung über den Link in der E-Mail, die wir dir schicken."
+            : "Almost done: please confirm with the link in the e-mail we are sending you."));
+    }
+
+    /// <summary>
+    /// The JSON body as a <see cref="SignupRequest"/>, or null with <paramref name="errors"/> naming what is wrong:
+    /// not a JSON object, a repeated or unknown field, a field of the wrong type.
+    /// </summary>
+    private static async Task<SignupRequest?> ReadJsonAsync(HttpRequest request, Dictionary<string, string[]> errors, CancellationToken cancellationToken)
+    {
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(request.Body, JsonOptions, cancellationToken);
+        }
+        catch (JsonException)
+        {
+            errors[SignupFields.BodyField] = [SignupFields.Describe(SignupFields.BodyField, "", [])];
+            return null;
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                errors[SignupFields.BodyField] = [SignupFields.Describe(SignupFields.BodyField, "", [])];
+                return null;
+            }
+
+            string? email = null, locale = null;
+            List<string>? platforms = null;
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                var value = property.Value;
+                switch (property.Name)
+                {
+                    case SignupFields.EmailField when value.ValueKind is JsonValueKind.String or JsonValueKind.Null:
+                        email = value.GetString();
+                        break;
+                    case SignupFields.LocaleField when value.ValueKind is JsonValueKind.String or JsonValueKind.Null:
+                        locale = value.GetString();
+                        break;
+                    case SignupFields.PlatformsField when value.ValueKind == JsonValueKind.Null:
+                        break;
+                    case SignupFields.PlatformsField when value.ValueKind == JsonValueKind.Array && value.EnumerateArray().All(p => p.ValueKind == JsonValueKind.String):
+                        platforms = [.. value.EnumerateArray().Select(p => p.GetString()!)];
+                        break;
+                    case SignupFields.EmailField or SignupFields.LocaleField:
+                        errors[property.Name] = ["Must be a string."];
+                        break;
+                    case SignupFields.PlatformsField:
+                        errors[property.Name] = ["Must be an array of strings, e.g. [\"facebook\"]."];
+                        break;
+                    default:
+                        var name = property.Name.Length <= 40 && property.Name.All(char.IsAsciiLetterOrDigit) ? property.Name : SignupFields.BodyField;
+                        errors[name] = ["Unknown field; a signup has email, platforms and locale."];
+                        break;
+                }
+            }
+
+            return errors.Count == 0 ? new SignupRequest(email, platforms, locale) : null;
+        }
+    }
+
+    private async Task<IResult> SubscribeFromFormAsync(HttpContext context)
+    {
+        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        var pageLocale = RequestLocale.Parse(form[SignupFields.LocaleField]) ?? RequestLocale.Choose(context.Request);
+        if (!await antiforgery.IsRequestValidAsync(context))
+        {
+            SubscribersLog.FormTokenRejected(logger, "signup");
+            return RenderForm(context, pageLocale, form, new Dictionary<string, string> { ["form"] = "expired" });
+        }
+
+        if (!string.IsNullOrEmpty(form[HoneypotField]))
+        {
+            // Looks accepted, so the bot learns nothing; stores and sends nothing.
+            SubscribersLog.HoneypotFilled(logger);
+            return pages.Render(context, "check-inbox", pageLocale);
+        }
+
+        var email = form[SignupFields.EmailField];
+        var fields = SignupFields.Check(email.Count > 1 ? null : email.ToString(), form[SignupFields.PlatformsField].OfType<string>().ToList(),
+            form[SignupFields.LocaleField].Count == 0 ? null : form[SignupFields.LocaleField].ToString(), pageLocale, Platforms);
+        if (!fields.IsValid)
+        {
+            SubscribersLog.SignupRejected(logger, string.Join(",", fields.Errors.Keys));
+            return RenderForm(context, pageLocale, form, fields.Errors);
+        }
+
+        await RecordAsync(context, fields, ConsentSource.Form);
+        return pages.Render(context, "check-inbox", fields.Locale);
+    }
+
+    private async Task RecordAsync(HttpContext context, SignupFields fields, ConsentSource source)
+    {
+        var userAgent = context.Request.Headers.UserAgent.ToString();
+        var signup = new Signup(fields.Email, fields.Locale, fields.Platforms, source, pages.ConsentTextVersion(fields.Locale),
+            context.Connection.RemoteIpAddress?.ToString(),
+            userAgent.Length > MaxUserAgentLength ? userAgent[..MaxUserAgentLength] : userAgent);
+        var result = await store.SignUpAsync(signup, time.GetUtcNow(), options.Value.ResendAfter, context.RequestAborted);
+        SubscribersLog.SignupRecorded(logger, result.SubscriberId, result.Outcome, result.ConfirmationRequested);
+        if (!result.ConfirmationRequested)
+        {
+            return;
+        }
+
+        try
+        {
+            jobs.Enqueue<ConfirmMailJob>(job => job.SendAsync(result.SubscriberId, CancellationToken.None));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The request is committed; the sweep for unsent confirmations finds it.
+            SubscribersLog.ConfirmationJobNotQueued(logger, result.SubscriberId, e);
+        }
+    }
+
+    private IResult RenderForm(HttpContext context, string locale, IFormCollection form, IReadOnlyDictionary<string, string> errors)
+    {
+        var chosen = form[SignupFields.PlatformsField].OfType<string>().ToList();
+        var model = FormModel(form[SignupFields.EmailField].ToString(), Platforms.Where(p => chosen.Contains(p, StringComparer.OrdinalIgnoreCase)), errors);
+        return pages.Render(context, "signup", locale, model, StatusCodes.Status400BadRequest, withForm: true);
+    }
+
+    private ScriptObject FormModel(string email, IEnumerable<string> chosen, IReadOnlyDictionary<string, string> errors)
+    {
+        var checkedPlatforms = chosen.ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var errorCodes = new ScriptObject();
+        foreach (var field in new[] { SignupFields.EmailField, SignupFields.PlatformsField, SignupFields.LocaleField, "form" })
+        {
+            errorCodes[field] = errors.GetValueOrDefault(field);
+        }
+
+        return new ScriptObject
+        {
+            ["email"] = email.Length > EmailAddress.MaxLength ? email[..EmailAddress.MaxLength] : email,
+            ["platforms"] = Platforms.Select(p => new ScriptObject { ["name"] = p, ["label"] = PlatformLabel(p), ["checked"] = checkedPlatforms.Contains(p) }).ToList(),
+            ["errors"] = errorCodes,
+            ["has_errors"] = errors.Count > 0,
+            ["honeypot_field"] = HoneypotField,
+        };
+    }
+
+    /// <summary>The name of a platform as people write it: <c>facebook</c> → <c>Facebook</c>.</summary>
+    public static string PlatformLabel(string platform) =>
+        platform.Length == 0 ? platform : char.ToUpperInvariant(platform[0]) + platform[1..];
+}

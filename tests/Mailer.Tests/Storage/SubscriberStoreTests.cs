@@ -1,0 +1,263 @@
+using Dapper;
+using Mailer.Hosting;
+using Mailer.Storage;
+using Mailer.Subscribers;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Mailer.Tests.Storage;
+
+/// <summary>
+/// The store on both databases: SQLite always; PostgreSQL when <c>MAILER_TEST_POSTGRES</c> names a server
+/// (each test in its own schema). Without it the PostgreSQL cases skip, except under <c>CI=true</c>, where they fail.
+/// </summary>
+public class SubscriberStoreTests
+{
+    private static readonly DateTimeOffset T0 = new(2024, 5, 10, 10, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan ResendAfter = TimeSpan.FromMinutes(10);
+
+    public static TheoryData<StorageProvider> Providers => [StorageProvider.Sqlite, StorageProvider.PostgreSql];
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task SignUp_NewAddress_CreatesAPendingSubscriberWithItsConsent(StorageProvider provider)
+    {
+        await using var db = await TestStore.CreateAsync(provider);
+
+        var result = await db.Store.SignUpAsync(Signup("anna@example.de", ["facebook", "instagram"]), T0, ResendAfter, Cancel);
+
+        Assert.Equal(SignupOutcome.Created, result.Outcome);
+        Assert.True(result.ConfirmationRequested);
+        var subscriber = (await db.Store.FindAsync(result.SubscriberId, Cancel))!;
+        Assert.Equal(("anna@example.de", "de", SubscriberStatus.Pending, T0, T0), (subscriber.Email, subscriber.Locale, subscriber.Status, subscriber.CreatedAt, subscriber.ConfirmRequestedAt));
+        Assert.Equal(["facebook", "instagram"], subscriber.Platforms);
+        Assert.Empty(subscriber.DonePlatforms);
+        Assert.True(subscriber.AwaitsConfirmationMail);
+        var consent = Assert.Single(await db.Store.ConsentsAsync(result.SubscriberId, Cancel));
+        Assert.Equal((ConsentSource.Form, "v1/de/abc", T0, "192.0.2.1", "Phone"), (consent.Source, consent.ConsentTextVersion, consent.GivenAt, consent.ClientIp, consent.UserAgent));
+        Assert.Equivalent(subscriber, await db.Store.FindByEmailAsync("anna@example.de", Cancel), strict: true);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task SignUp_ManyAtOnceForOneAddress_CreateOneSubscriber(StorageProvider provider)
+    {
+        await using var db = await TestStore.CreateAsync(provider);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ =>
+            Task.Run(() => db.Store.SignUpAsync(Signup("anna@example.de", ["facebook"]), T0, ResendAfter, Cancel))));
+
+        Assert.Single(results, r => r.Outcome == SignupOutcome.Created);
+        Assert.Single(results.Select(r => r.SubscriberId).Distinct());
+        Assert.Single(results, r => r.ConfirmationRequested);
+        Assert.Equal(20, (await db.Store.ConsentsAsync(results[0].SubscriberId, Cancel)).Count);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task SignUp_OfAPendingAddress_TakesTheNewChoices_AndAsksForMailOnlyAfterResendAfter(StorageProvider provider)
+    {
+        await using var db = await TestStore.CreateAsync(provider);
+        var first = await db.Store.SignUpAsync(Signup("anna@example.de", ["facebook"]), T0, ResendAfter, Cancel);
+
+        var early = await db.Store.SignUpAsync(Signup("anna@example.de", ["instagram"], "en"), T0 + TimeSpan.FromMinutes(9), ResendAfter, Cancel);
+        var due = await db.Store.SignUpAsync(Signup("anna@example.de", ["instagram"], "en"), T0 + TimeSpan.FromMinutes(10), ResendAfter, Cancel);
+
+        Assert.Equal((SignupOutcome.StillPending, false), (early.Outcome, early.ConfirmationRequested));
+        Assert.Equal((SignupOutcome.StillPending, true), (due.Outcome, due.ConfirmationRequested));
+        var subscriber = (await db.Store.FindAsync(first.SubscriberId, Cancel))!;
+        Assert.Equal(["instagram"], subscriber.Platforms);
+        Assert.Equal("en", subscriber.Locale);
+        Assert.Equal(T0 + TimeSpan.FromMinutes(10), subscriber.ConfirmRequestedAt);
+        Assert.Equal(T0, subscriber.CreatedAt);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task SignUp_OfAConfirmedAddress_ChangesNothing(StorageProvider provider)
+    {
+        await using var db = await TestStore.CreateAsync(provider);
+        var first = await db.Store.SignUpAsync(Signup("anna@example.de", ["facebook"]), T0, ResendAfter, Cancel);
+        await db.Store.ConfirmAsync(first.SubscriberId, T0, "192.0.2.2", Cancel);
+        var before = await db.Store.FindAsync(first.SubscriberId, Cancel);
+
+        var again = await db.Store.SignUpAsync(Signup("anna@example.de", ["instagram"], "en"), T0 + TimeSpan.FromDays(1), ResendAfter, Cancel);
+
+        Assert.Equal(new SignupResult(first.SubscriberId, SignupOutcome.AlreadyConfirmed, false), again);
+        Assert.Equivalent(before, await db.Store.FindAsync(first.SubscriberId, Cancel), strict: true);
+        Assert.Single(await db.Store.ConsentsAsync(first.SubscriberId, Cancel));
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Confirm_RecordsTheClickOnTheLatestConsent_OnlyOnce(StorageProvider provider)
+    {
+        await using var db = await TestStore.CreateAsync(provider);
+        var id = (await db.Store.SignUpAsync(Signup("anna@example.de", ["facebook"]), T0, ResendAfter, Cancel)).SubscriberId;
+        await db.Store.SignUpAsync(Signup("anna@example.de", ["facebook"]), T0 + TimeSpan.FromMinutes(1), ResendAfter, Cancel);
+
+        var confirmed = await db.Store.ConfirmAsync(id, T0 + TimeSpan.FromHours(1), "192.0.2.9", Cancel);
+        var again = await db.Store.ConfirmAsync(id, T0 + TimeSpan.FromHours(2), "192.0.2.10", Cancel);
+
+        Assert.Equal((ConfirmOutcome.Confirmed, ConfirmOutcome.AlreadyConfirmed), (confirmed, again));
+        Assert.Equal(ConfirmOutcome.NotFound, await db.Store.ConfirmAsync(id + 100, T0, null, Cancel));
+        var consents = await db.Store.ConsentsAsync(id, Cancel);
+        Assert.Null(consents[0].ConfirmedAt);
+        Assert.Equal((T0 + TimeSpan.FromHours(1), "192.0.2.9"), (consents[1].ConfirmedAt!.Value, consents[1].ConfirmIp));
+        Assert.Equal(T0 + TimeSpan.FromHours(1), (await db.Store.FindAsync(id, Cancel))!.ConfirmedAt);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Unsubscribe_WithdrawsEveryConsent_AndAResignupStartsOver(StorageProvider provider)
+    {
+        await using var db = await TestStore.CreateAsync(provider);
+        var id = (await db.Store.SignUpAsync(Signup("anna@example.de", ["facebook"]), T0, ResendAfter, Cancel)).SubscriberId;
+        await db.Store.ConfirmAsync(id, T0, null, Cancel);
+
+        Assert.True(await db.Store.UnsubscribeAsync(id, T0 + TimeSpan.FromDays(1), Cancel));
+        Assert.False(await db.Store.UnsubscribeAsync(id, T0 + TimeSpan.FromDays(2), Cancel));
+        Assert.False(await db.Store.UnsubscribeAsync(id + 100, T0, Cancel));
+        Assert.Equal(ConfirmOutcome.Unsubscribed, await db.Store.ConfirmAsync(id, T0 + TimeSpan.FromDays(2), null, Cancel));
+        var unsubscribed = (await db.Store.FindAsync(id, Cancel))!;
+        Assert.Equal((SubscriberStatus.Unsubscribed, T0 + TimeSpan.FromDays(1)), (unsubscribed.Status, unsubscribed.UnsubscribedAt!.Value));
+
+        var back = await db.Store.SignUpAsync(Signup("anna@example.de", ["instagram"]), T0 + TimeSpan.FromDays(3), ResendAfter, Cancel);
+
+        Assert.Equal(new SignupResult(id, SignupOutcome.Resubscribed, true), back);
+        var subscriber = (await db.Store.FindAsync(id, Cancel))!;
+        Assert.Equal((SubscriberStatus.Pending, (DateTimeOffset?)null, (DateTimeOffset?)null), (subscriber.Status, subscriber.ConfirmedAt, subscriber.UnsubscribedAt));
+        var consents = await db.Store.ConsentsAsync(id, Cancel);
+        Assert.Equal([T0 + TimeSpan.FromDays(1), null], consents.Select(c => c.WithdrawnAt));
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task ClicksAndDoneMarks_AreRecordedForSubscribersWhoStayed(StorageProvider provider)
+    {
+        await using var db = await TestStore.CreateAsync(provider);
+        var anna = (await db.Store.SignUpAsync(Signup("anna@example.de", ["facebook", "instagram"]), T0, ResendAfter, Cancel)).SubscriberId;
+        var bob = (await db.Store.SignUpAsync(Signup("bob@example.de", ["facebook"]), T0, ResendAfter, Cancel)).SubscriberId;
+        await db.Store.UnsubscribeAsync(bob, T0, Cancel);
+
+        Assert.True(await db.Store.RecordClickAsync(anna, "facebook", T0, Cancel));
+        Assert.True(await db.Store.MarkDoneAsync(anna, "instagram", T0 + TimeSpan.FromMinutes(1), Cancel));
+        Assert.True(await db.Store.MarkDoneAsync(anna, "facebook", T0 + TimeSpan.FromMinutes(2), Cancel));
+        Assert.False(await db.Store.MarkDoneAsync(anna, "facebook", T0 + TimeSpan.FromMinutes(3), Cancel));
+        Assert.False(await db.Store.RecordClickAsync(bob, "facebook", T0, Cancel));
+        Assert.False(await db.Store.MarkDoneAsync(bob, "facebook", T0, Cancel));
+        Assert.False(await db.Store.RecordClickAsync(anna + 100, "facebook", T0, Cancel));
+        Assert.False(await db.Store.MarkDoneAsync(anna + 100, "facebook", T0, Cancel));
+
+        var subscriber = (await db.Store.FindAsync(anna, Cancel))!;
+        Assert.Equal(["instagram", "facebook"], subscriber.DonePlatforms);
+        Assert.Empty(subscriber.OpenPlatforms);
+        Assert.Equal([("click", "facebook"), ("done", "instagram"), ("done", "facebook")],
+            (await db.Store.LinkEventsAsync(anna, Cancel)).Select(e => (e.Kind, e.Platform)));
+        Assert.Empty(await db.Store.LinkEventsAsync(bob, Cancel));
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task UnsentConfirmations_AreThePendingRequestsOlderThanAskedWithoutAMailSince(StorageProvider provider)
+    {
+        await using var db = await TestStore.CreateAsync(provider);
+        var sent = (await db.Store.SignUpAsync(Signup("sent@example.de", ["facebook"]), T0, ResendAfter, Cancel)).SubscriberId;
+        var lost = (await db.Store.SignUpAsync(Signup("lost@example.de", ["facebook"]), T0 + TimeSpan.FromSeconds(1), ResendAfter, Cancel)).SubscriberId;
+        var confirmed = (await db.Store.SignUpAsync(Signup("confirmed@example.de", ["facebook"]), T0, ResendAfter, Cancel)).SubscriberId;
+        var fresh = (await db.Store.SignUpAsync(Signup("fresh@example.de", ["facebook"]), T0 + TimeSpan.FromMinutes(5), ResendAfter, Cancel)).SubscriberId;
+        Assert.True(await db.Store.MarkConfirmationSentAsync(sent, T0, T0 + TimeSpan.FromSeconds(3), Cancel));
+        await db.Store.ConfirmAsync(confirmed, T0, null, Cancel);
+
+        var unsent = await db.Store.FindUnsentConfirmationsAsync(T0 + TimeSpan.FromMinutes(1), 10, Cancel);
+
+        Assert.Equal([lost], unsent);
+        Assert.Equal([lost, fresh], await db.Store.FindUnsentConfirmationsAsync(T0 + TimeSpan.FromHours(1), 10, Cancel));
+        Assert.Equal([lost], await db.Store.FindUnsentConfirmationsAsync(T0 + TimeSpan.FromHours(1), 1, Cancel));
+
+        // A mail sent for an older request leaves the newer one due.
+        await db.Store.SignUpAsync(Signup("sent@example.de", ["facebook"]), T0 + TimeSpan.FromMinutes(20), ResendAfter, Cancel);
+        Assert.False(await db.Store.MarkConfirmationSentAsync(sent, T0, T0 + TimeSpan.FromMinutes(21), Cancel));
+        Assert.True((await db.Store.FindAsync(sent, Cancel))!.AwaitsConfirmationMail);
+    }
+
+    private static Signup Signup(string email, string[] platforms, string locale = "de") =>
+        new(email, locale, platforms, ConsentSource.Form, "v1/" + locale + "/abc", "192.0.2.1", "Phone");
+
+    /// <summary>A migrated, empty store of one provider for one test.</summary>
+    private sealed class TestStore : IAsyncDisposable
+    {
+        private readonly Database _database;
+        private readonly string? _schema;
+        private readonly string _directory;
+
+        private TestStore(Database database, string? schema, string directory)
+        {
+            _database = database;
+            _schema = schema;
+            _directory = directory;
+            Store = new SubscriberStore(database);
+        }
+
+        public SubscriberStore Store { get; }
+
+        public static async Task<TestStore> CreateAsync(StorageProvider provider)
+        {
+            var directory = TestPaths.NewTemporaryDirectory("store");
+            var storage = new StorageOptions { Provider = provider };
+            string? schema = null;
+            if (provider == StorageProvider.PostgreSql)
+            {
+                var server = Environment.GetEnvironmentVariable("MAILER_TEST_POSTGRES");
+                if (string.IsNullOrWhiteSpace(server))
+                {
+                    const string reason = "MAILER_TEST_POSTGRES is not set (a connection string to a PostgreSQL server for tests).";
+                    if (Environment.GetEnvironmentVariable("CI") == "true")
+                    {
+                        Assert.Fail("CI=true: " + reason);
+                    }
+
+                    Assert.Skip(reason);
+                }
+
+                schema = "subscribers_" + Guid.NewGuid().ToString("N");
+                await using (var connection = new NpgsqlConnection(server))
+                {
+                    await connection.OpenAsync();
+                    await connection.ExecuteAsync($"CREATE SCHEMA {schema}");
+                }
+
+                storage.ConnectionString = new NpgsqlConnectionStringBuilder(server) { SearchPath = schema }.ConnectionString;
+            }
+
+            var database = new Database(Options.Create(storage), Options.Create(new MailerOptions { DataDirectory = directory }), new TestEnvironment(directory));
+            await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+            return new TestStore(database, schema, directory);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_schema is not null)
+            {
+                await using var connection = await _database.OpenAsync();
+                await connection.ExecuteAsync($"DROP SCHEMA {_schema} CASCADE");
+            }
+
+            await _database.DisposeAsync();
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    private sealed class TestEnvironment(string root) : IHostEnvironment
+    {
+        public string EnvironmentName { get; set; } = "Development";
+        public string ApplicationName { get; set; } = "Mailer";
+        public string ContentRootPath { get; set; } = root;
+        public IFileProvider ContentRootFileProvider { get; set; } = new NullFileProvider();
+    }
+}

@@ -1,0 +1,85 @@
+using Mailer.Subscribers;
+using Mailer.Tests.Support;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using static Mailer.Tests.Subscribers.TestSteps;
+
+namespace Mailer.Tests.Subscribers;
+
+/// <summary>The signup page in a real browser: Debian's chromium, headless, driven by keyboard only.</summary>
+public class SignupPageBrowserTests
+{
+    private static readonly string[] ChromiumArguments =
+        ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+    [Fact]
+    public async Task SignupPage_FilledByKeyboardInChromium_ShowsCheckYourInbox()
+    {
+        var chromium = FindChromium();
+        await using var app = new MailerAppFactory { Time = Clock() };
+        app.UseKestrel(0);
+        app.StartServer();
+        var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true, Args = ChromiumArguments });
+        var page = await browser.NewPageAsync(new() { Locale = "de-DE", ViewportSize = new() { Width = 390, Height = 844 } });
+        await page.GotoAsync(baseUrl + "/");
+        Assert.Equal("de", await page.GetAttributeAsync("html", "lang"));
+        Assert.Contains("noch 16 Tage", await page.InnerTextAsync(".deadline"));
+
+        // Tab to the address field, type, untick Facebook with Space, keep Instagram, tab on to the button.
+        for (var i = 0; i < 5 && await FocusedIdAsync(page) != "email"; i++)
+        {
+            await page.Keyboard.PressAsync("Tab");
+        }
+
+        Assert.Equal("email", await FocusedIdAsync(page));
+        await page.Keyboard.TypeAsync("anna@example.de");
+        await page.Keyboard.PressAsync("Tab");
+        Assert.Equal("platform-facebook", await FocusedIdAsync(page));
+        await page.Keyboard.PressAsync("Space");
+        await page.Keyboard.PressAsync("Tab");
+        Assert.Equal("platform-instagram", await FocusedIdAsync(page));
+        await page.Keyboard.PressAsync("Tab");
+        Assert.Equal("BUTTON", await page.EvaluateAsync<string>("document.activeElement.tagName"));
+        var screenshots = Path.Combine(TestPaths.RepositoryRoot, "TestResults", "screenshots");
+        Directory.CreateDirectory(screenshots);
+        var form = Path.Combine(screenshots, "signup-form.png");
+        await page.ScreenshotAsync(new() { Path = form, FullPage = true });
+
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForSelectorAsync("h1:has-text('Schau in dein Postfach')");
+        var inbox = Path.Combine(screenshots, "signup-check-inbox.png");
+        await page.ScreenshotAsync(new() { Path = inbox, FullPage = true });
+        TestContext.Current.TestOutputHelper?.WriteLine($"Screenshots: {form} {inbox}");
+
+        var subscriber = await app.Store.FindByEmailAsync("anna@example.de", Cancel);
+        Assert.NotNull(subscriber);
+        Assert.Equal(["instagram"], subscriber.Platforms);
+        Assert.Equal(ConsentSource.Form, Assert.Single(await app.Store.ConsentsAsync(subscriber.Id, Cancel)).Source);
+    }
+
+    private static Task<string> FocusedIdAsync(IPage page) => page.EvaluateAsync<string>("document.activeElement?.id ?? ''");
+
+    /// <summary>Chromium from <c>MAILER_TEST_CHROMIUM</c> or Debian's package; never a downloaded browser.</summary>
+    private static string FindChromium()
+    {
+        var configured = Environment.GetEnvironmentVariable("MAILER_TEST_CHROMIUM");
+        var path = string.IsNullOrWhiteSpace(configured) ? "/usr/bin/chromium" : configured;
+        if (!File.Exists(path))
+        {
+            var reason = $"Chromium is not installed at {path} (apt-get install chromium, or set MAILER_TEST_CHROMIUM).";
+            if (Environment.GetEnvironmentVariable("CI") == "true")
+            {
+                Assert.Fail("CI=true: " + reason);
+            }
+
+            Assert.Skip(reason);
+        }
+
+        return path;
+    }
+}
