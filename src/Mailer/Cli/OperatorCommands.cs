@@ -1,5 +1,4 @@
 using Mailer.Storage;
-using Mailer.Subscribers;
 using Microsoft.Extensions.Options;
 
 namespace Mailer.Cli;
@@ -38,12 +37,7 @@ public static class OperatorCommands
         return new ParsedCommand(args[0], CommandArguments.Parse(own), configuration);
     }
 
-    /// <summary>The data commands (<c>import</c>, <c>export</c>, <c>erase</c>); each capability registers its own verbs.</summary>
-    public static WebApplicationBuilder AddOperatorCommands(this WebApplicationBuilder builder)
-    {
-        builder.Services.AddOperatorDataCommands();
-        return builder;
-    }
+    public static WebApplicationBuilder AddOperatorCommands(this WebApplicationBuilder builder) => builder;
 
     public static Task<int> RunAsync(WebApplication app, ParsedCommand command) =>
         RunAsync(app.Services, command, Console.Out, Console.Error);
