@@ -8,6 +8,12 @@ MAILER_DLL="$REPO/src/Mailer/bin/Release/net10.0/Mailer.dll"
 WORK="${BENCH_WORK:-/tmp/mailer-bench}"
 mkdir -p "$WORK"
 
+# one_bench_at_a_time: two benchmarks at once would measure each other.
+one_bench_at_a_time() {
+    exec 9> "$WORK/bench.lock"
+    flock -n 9 || { echo "another benchmark is running (lock $WORK/bench.lock)" >&2; exit 1; }
+}
+
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 apt_install() {

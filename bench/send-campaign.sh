@@ -3,11 +3,12 @@
 # smtp-sink on loopback; in the same run, smtp-source into the same sink as the reference.
 #
 #   bench/send-campaign.sh [N]            default N=100000, 3 runs, median
-#   RUNS=1 bench/send-campaign.sh 1000000 the 1M figure (also writes a plot of messages per second)
+#   RUNS=1 PLOT=docs/send-1m.png bench/send-campaign.sh 1000000    the 1M figure, with its plot
 #
 # Settings (environment): CONNECTIONS (4), RUNS (3), STORE (sqlite | postgresql), PG (a PostgreSQL connection
 # string for STORE=postgresql, default Host=127.0.0.1;Username=postgres;Password=postgres;Database=mailer_bench),
-# POLL (Campaign:PollInterval, 00:00:05), REFERENCE_BYTES (20480), SKIP_BUILD=1, BENCH_WORK (/tmp/mailer-bench).
+# POLL (Campaign:PollInterval, 00:00:05), REFERENCE_BYTES (20480), SKIP_BUILD=1, BENCH_WORK (/tmp/mailer-bench),
+# PLOT=file.png (messages per second and RSS of the first run, with gnuplot).
 #
 # How: N generated subscribers are imported once (cached); the announcement and the week reminder are recorded
 # as sent three days ago, so only the final-day reminder goes out; the program starts with a deadline one hour
@@ -25,6 +26,7 @@ PG="${PG:-Host=127.0.0.1;Username=postgres;Password=postgres;Database=mailer_ben
 LEAD_SECONDS=8
 SIGNING_KEY=bench-signing-key-0123456789abcdef0123456789
 
+one_bench_at_a_time
 need_postfix; need_sqlite3; need_time
 build_mailer
 
@@ -90,6 +92,7 @@ prepare_store() {
 # one_run I: prints "rate reference peak_rss_kb load seconds"
 one_run() {
     RUN_DIR="$WORK/run-$STORE-$N-$1"
+    echo "$RUN_DIR" > "$WORK/current-run"
     prepare_store
     local expected; expected=$(sql "SELECT COUNT(*) FROM subscribers WHERE status = 'confirmed'")
     local port; port=$(free_port)
@@ -117,13 +120,13 @@ one_run() {
 
     # Progress, once a second: seconds since due, rows finished, RSS of the program.
     local progress="$RUN_DIR/progress.csv" finished=0
-    echo "seconds,finished,rss_kb" > "$progress"
+    echo "seconds,finished,peak_kb,rss_kb,anon_kb,file_kb,shmem_kb,threads" > "$progress"
     while [ "$finished" -lt "$expected" ]; do
         sleep 1
         if ! kill -0 "$pid" 2>/dev/null; then echo "the program stopped; see $RUN_DIR/mailer.log" >&2; tail -20 "$RUN_DIR/mailer.log" >&2; exit 1; fi
         finished=$(sql "SELECT COUNT(*) FROM deliveries WHERE mailing = 'reminder-final' AND status IN ('sent', 'failed', 'skipped')" 2>/dev/null || echo "$finished")
-        local rss; rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
-        echo "$(( $(date +%s) - due_s )),$finished,$rss" >> "$progress"
+        local rss; rss=$(awk '/^(VmHWM|VmRSS|RssAnon|RssFile|RssShmem|Threads)/ {printf ",%s", $2}' "/proc/$pid/status")
+        echo "$(( $(date +%s) - due_s )),$finished$rss" >> "$progress"
     done
     kill "$pid"; wait "$time_pid" || true
     stop_sink
@@ -141,6 +144,34 @@ one_run() {
     echo "$rate $reference $peak $load_before $seconds"
 }
 
+# plot CSV PNG: messages per second and RSS over the run, with gnuplot.
+plot() {
+    need_gnuplot
+    python3 - "$1" > "$WORK/rate.dat" <<'PY'
+import csv, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if int(r["seconds"]) >= 0]
+for previous, row in zip(rows, rows[1:]):
+    seconds = int(row["seconds"]) - int(previous["seconds"])
+    if seconds > 0:
+        print(row["seconds"], (int(row["finished"]) - int(previous["finished"])) / seconds, int(row["rss_kb"]) / 1024)
+PY
+    gnuplot <<GP
+set terminal png size 1000,450
+set output "$2"
+set title "Final-day reminder to $N subscribers, $CONNECTIONS SMTP connections, $STORE, into smtp-sink ($(nproc) cores)"
+set xlabel "seconds after the mailing was due"
+set ylabel "messages accepted per second"
+set y2label "Mailer RSS (MB)"
+set y2range [0:200]
+set yrange [0:*]
+set ytics nomirror
+set y2tics
+set grid
+plot "$WORK/rate.dat" using 1:2 with lines lw 2 title "messages/s", "$WORK/rate.dat" using 1:3 axes x1y2 with lines lw 2 title "RSS (MB)"
+GP
+    log "plot: $2"
+}
+
 machine
 results=()
 for i in $(seq "$RUNS"); do results+=("$(one_run "$i")"); done
@@ -152,8 +183,10 @@ for r in "${results[@]}"; do
     ratios+=("$(python3 -c "print($rate / $ref)")")
 done
 echo
-echo "send, final-day reminder, $N recipients, $CONNECTIONS connections, $STORE; $RUNS run(s); message $(stat -c %s "$(ls "$WORK"/run-"$STORE"-"$N"-1/mailer.log)" >/dev/null 2>&1; echo "see docs")"
+echo "send, final-day reminder, $N recipients, $CONNECTIONS connections, $STORE; $RUNS run(s); reference: smtp-source, $CONNECTIONS sessions, $REFERENCE_BYTES-byte messages"
 echo "  Mailer:     $(median "${rates[@]}") msg/s (runs: ${rates[*]}), all accepted in $(median "${secs[@]}") s"
 echo "  smtp-source: $(median "${refs[@]}") msg/s (runs: ${refs[*]})"
 echo "  ratio:      $(median "${ratios[@]}") (median of per-run ratios)"
 echo "  peak RSS:   $(( $(median "${peaks[@]}" | cut -d. -f1) / 1024 )) MB (max $(( $(printf '%s\n' "${peaks[@]}" | sort -n | tail -1) / 1024 )) MB)"
+[ -n "${PLOT:-}" ] && plot "$WORK/run-$STORE-$N-1/progress.csv" "$PLOT"
+exit 0

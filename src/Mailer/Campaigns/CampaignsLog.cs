@@ -22,4 +22,7 @@ internal static partial class CampaignsLog
 
     [LoggerMessage(4007, LogLevel.Warning, "{Count} confirmation mails asked for and not sent: enqueued again")]
     public static partial void ConfirmationsRequeued(ILogger logger, int count);
+
+    [LoggerMessage(4008, LogLevel.Information, "Mailing {Mailing}: {Sent} sent, {Failed} failed, {Skipped} skipped, {Requeued} back in the queue by this process; {PerSecond} sent a second lately")]
+    public static partial void Progress(ILogger logger, string mailing, long sent, long failed, long skipped, long requeued, long perSecond);
 }

@@ -9,21 +9,27 @@ namespace Mailer.Campaigns;
 /// <summary>
 /// The sending pipeline. The dispatcher has written one ledger row per subscriber and mailing and keeps about
 /// <c>Smtp:Connections</c> of these jobs waiting in the <c>send</c> queue, whose server runs that many workers.
-/// Each job opens one SMTP connection and, batch after batch, claims <c>Campaign:BatchSize</c> rows under a lease,
-/// and for each row: reads the subscriber as they are now (an unsubscribe or a done mark counts until the last
-/// moment), applies the campaign's rules, renders and builds the message, sends (the transport holds to <c>Smtp:MaxMessagesPerSecond</c>), and
-/// records the outcome in the ledger right after the server answered. A transient failure puts the row back with a
-/// growing delay until <c>Campaign:MaxAttempts</c>; a permanent one is recorded with the server's reply.
+/// Each job opens one SMTP connection and, batch after batch, claims <c>Campaign:BatchSize</c> rows under a lease.
+/// It works through a batch in chunks of <see cref="ChunkSize"/> rows: it reads the chunk's subscribers as they are
+/// now, in one query (an unsubscribe or a done mark counts until that moment); for each row it applies the
+/// campaign's rules, composes the message (the mail's variant is rendered once and filled in with this subscriber's
+/// address and links) and sends it (the transport holds to <c>Smtp:MaxMessagesPerSecond</c>); and it records the
+/// chunk's outcomes in one transaction right after the last answer. A chunk ends early once its subscribers were
+/// read <see cref="ChunkMaxAge"/> ago, so a slow server or a set pace stretches neither window below.
+/// A transient failure puts the row back with a growing delay until <c>Campaign:MaxAttempts</c>; a permanent one is
+/// recorded with the server's reply.
 /// Everything is safe to repeat: a row is only touched while its lease is this job's, and a job that dies leaves its
-/// rows leased until the lease runs out, when the next claim takes them back. The one message that can go out
-/// twice is one the server accepted just before the process died, before its row was recorded: at most one per
-/// open connection.
+/// rows leased until the lease runs out, when the next claim takes them back. Two windows are the price of chunks:
+/// a message the server accepted before the process died, but not yet recorded, goes out again — at most one chunk
+/// (50 messages, about a second of sending) per open connection; and an unsubscribe or done mark that arrives while
+/// a chunk is under way counts from the next chunk on — at most 50 messages, at most a second later.
 /// </summary>
 public sealed class SendBatchJob(
     DeliveryLedger ledger,
     CampaignClock clock,
     MailComposer composer,
     IMailTransport transport,
+    SendProgress progress,
     IBackgroundJobClient jobs,
     IOptions<CampaignOptions> options,
     TimeProvider time,
@@ -135,6 +141,7 @@ public sealed class SendBatchJob(
             {
                 // Also when something unexpected broke the chunk: what the server accepted must reach the ledger.
                 await ledger.RecordAsync(db, owner, outcomes);
+                progress.Add(mailing.Mailing, outcomes);
             }
         }
 
