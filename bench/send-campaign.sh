@@ -57,6 +57,7 @@ print(f"postgresql://{kv.get("username","postgres")}:{kv.get("password","")}@{kv
 
 # prepare_store: a store with N confirmed subscribers whose earlier mails went out three days ago.
 prepare_store() {
+    rm -rf "$RUN_DIR"; mkdir -p "$RUN_DIR"
     local csv="$WORK/subscribers-$N.csv"
     [ -f "$csv" ] || { log "generating $N subscribers"; python3 "$BENCH_DIR/make-subscribers.py" "$N" > "$csv"; }
     local long_ago=$(( $(now_ms) - 3 * 86400000 ))
@@ -86,7 +87,6 @@ prepare_store() {
         mailer import "$csv" --Mailer:DataDirectory="$cache" --Mailer:SigningKey=$SIGNING_KEY >/dev/null
         sqlite3 "$cache/mailer.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
     fi
-    rm -rf "$RUN_DIR"; mkdir -p "$RUN_DIR"
     cp "$cache/mailer.db" "$RUN_DIR/mailer.db"
     sqlite3 "$RUN_DIR/mailer.db" "$premark" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
 }
