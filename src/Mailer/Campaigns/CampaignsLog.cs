@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace Mailer.Campaigns;
 
 internal static partial class CampaignsLog
@@ -14,15 +16,31 @@ internal static partial class CampaignsLog
     [LoggerMessage(4004, LogLevel.Warning, "Mailing {Mailing}: batch stopped, {Count} rows back in the queue (shutdown: {Stopping})")]
     public static partial void BatchStopped(ILogger logger, string mailing, int count, bool stopping);
 
-    [LoggerMessage(4005, LogLevel.Warning, "Delivery {DeliveryId} of {Mailing} rejected: {Reply}")]
-    public static partial void Rejected(ILogger logger, long deliveryId, string mailing, string reply);
+    // A server's reply often names the address ("550 5.1.1 <anna@example.org>: Recipient address rejected"): it is
+    // logged without it. The ledger keeps the reply whole, with the subscriber's row.
+    public static void Rejected(ILogger logger, long deliveryId, string mailing, string reply) =>
+        LogRejected(logger, deliveryId, mailing, WithoutAddresses(reply));
 
-    [LoggerMessage(4006, LogLevel.Warning, "Delivery {DeliveryId} of {Mailing} failed after {Attempts} attempts: {Reply}")]
-    public static partial void GaveUp(ILogger logger, long deliveryId, string mailing, int attempts, string reply);
+    public static void GaveUp(ILogger logger, long deliveryId, string mailing, int attempts, string reply) =>
+        LogGaveUp(logger, deliveryId, mailing, attempts, WithoutAddresses(reply));
+
+    [LoggerMessage(4005, LogLevel.Warning, "Delivery {DeliveryId} of {Mailing} rejected: {Reply}", EventName = "Rejected")]
+    private static partial void LogRejected(ILogger logger, long deliveryId, string mailing, string reply);
+
+    [LoggerMessage(4006, LogLevel.Warning, "Delivery {DeliveryId} of {Mailing} failed after {Attempts} attempts: {Reply}", EventName = "GaveUp")]
+    private static partial void LogGaveUp(ILogger logger, long deliveryId, string mailing, int attempts, string reply);
+
+    private static string WithoutAddresses(string reply) => MailAddress().Replace(reply, "(address)");
+
+    [GeneratedRegex(@"[^\s<>""'(),;:\[\]]+@[^\s<>""'(),;:\[\]]+")]
+    private static partial Regex MailAddress();
 
     [LoggerMessage(4007, LogLevel.Warning, "{Count} confirmation mails asked for and not sent: enqueued again")]
     public static partial void ConfirmationsRequeued(ILogger logger, int count);
 
-    [LoggerMessage(4008, LogLevel.Information, "Mailing {Mailing}: {Sent} sent, {Failed} failed, {Skipped} skipped, {Requeued} back in the queue by this process; {PerSecond} sent a second lately")]
+    [LoggerMessage(4008, LogLevel.Warning, "Mailing {Mailing}: the batch's lease ran out while a message hung; {Count} rows left to the job that took them back")]
+    public static partial void LeaseLost(ILogger logger, string mailing, int count);
+
+    [LoggerMessage(4009, LogLevel.Information, "Mailing {Mailing}: {Sent} sent, {Failed} failed, {Skipped} skipped, {Requeued} back in the queue by this process; {PerSecond} sent a second lately")]
     public static partial void Progress(ILogger logger, string mailing, long sent, long failed, long skipped, long requeued, long perSecond);
 }

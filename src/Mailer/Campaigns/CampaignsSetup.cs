@@ -1,6 +1,5 @@
 using Hangfire;
 using Hangfire.AspNetCore;
-using Hangfire.InMemory;
 using Mailer.Cli;
 using Mailer.Delivery;
 using Mailer.Storage;
@@ -21,6 +20,9 @@ public static class CampaignsSetup
         services.AddOptions<HangfireOptions>()
             .BindConfiguration(HangfireOptions.Section)
             .ValidateDataAnnotations()
+            .Validate<IOptions<StorageOptions>>(
+                (hangfire, storage) => hangfire.Storage != HangfireStorageKind.PostgreSql || storage.Value.Provider == StorageProvider.PostgreSql,
+                "Hangfire:Storage=PostgreSql keeps the jobs in the store's database: it needs Storage:Provider=PostgreSql.")
             .ValidateOnStart();
 
         services.AddSingleton<DeliveryLedger>();
@@ -34,11 +36,9 @@ public static class CampaignsSetup
         services.AddSingleton<IOperatorCommand, TimelineCommand>();
 
         // The storage is a service of this host, not Hangfire's static JobStorage.Current: two hosts in one
-        // process (tests) each keep their own jobs.
-        services.AddSingleton<JobStorage>(_ => new InMemoryStorage(new InMemoryStorageOptions
-        {
-            IdType = InMemoryStorageIdType.Long,
-        }));
+        // process (tests) each keep their own jobs, or share them through PostgreSQL as two machines do.
+        services.AddSingleton(provider => HangfireStorage.Create(
+            provider.GetRequiredService<IOptions<HangfireOptions>>().Value, provider.GetRequiredService<Database>()));
         // Likewise the activator: AddHangfire would hand every server the static JobActivator.Current, which the
         // last host to start overwrites, so jobs could be built from another (even a disposed) host's services.
         services.AddSingleton<JobActivator>(provider => new AspNetCoreJobActivator(provider.GetRequiredService<IServiceScopeFactory>()));

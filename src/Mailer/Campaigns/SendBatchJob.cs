@@ -62,14 +62,15 @@ public sealed class SendBatchJob(
         while (!cancellationToken.IsCancellationRequested)
         {
             var now = time.GetUtcNow();
-            var rows = await ledger.ClaimAsync(mailing, owner, campaign.BatchSize, now, now + campaign.LeaseDuration, cancellationToken);
+            var leaseUntil = now + campaign.LeaseDuration;
+            var rows = await ledger.ClaimAsync(mailing, owner, campaign.BatchSize, now, leaseUntil, cancellationToken);
             if (rows.Count == 0)
             {
                 return;
             }
 
             CampaignsLog.BatchClaimed(logger, mailing, rows.Count);
-            if (!await SendAsync(schedule, rows, owner, connection, cancellationToken))
+            if (!await SendAsync(schedule, rows, owner, leaseUntil, connection, cancellationToken))
             {
                 return;
             }
@@ -82,9 +83,9 @@ public sealed class SendBatchJob(
         }
     }
 
-    /// <summary>Sends one claimed batch, chunk by chunk; false when the job should stop (server unreachable, shutdown).</summary>
+    /// <summary>Sends one claimed batch, chunk by chunk; false when the job should stop (server unreachable, shutdown, lease lost).</summary>
     private async Task<bool> SendAsync(ScheduledMailing mailing, IReadOnlyList<ClaimedDelivery> rows, string owner,
-        IMailConnection connection, CancellationToken cancellationToken)
+        DateTimeOffset leaseUntil, IMailConnection connection, CancellationToken cancellationToken)
     {
         var campaign = options.Value;
         var leaseRenewedAt = time.GetUtcNow();
@@ -105,9 +106,24 @@ public sealed class SendBatchJob(
                 return false;
             }
 
+            if (now >= leaseUntil)
+            {
+                // A message hung longer than the lease: another job may have taken the rest of the batch back by now.
+                // Sending them too would send them twice; they are that job's now (or the next claim's).
+                CampaignsLog.LeaseLost(logger, mailing.Mailing, rows.Count - next);
+                return false;
+            }
+
             if (now - leaseRenewedAt > campaign.LeaseDuration / 3)
             {
-                await ledger.RenewLeaseAsync(owner, now + campaign.LeaseDuration, CancellationToken.None);
+                // A job that stalled past its lease may have lost rows to another job: it must not send them again.
+                if (await ledger.RenewLeaseAsync(owner, now + campaign.LeaseDuration, CancellationToken.None) < rows.Count - next)
+                {
+                    CampaignsLog.LeaseLost(logger, mailing.Mailing, rows.Count - next);
+                    return true;
+                }
+
+                leaseUntil = now + campaign.LeaseDuration;
                 leaseRenewedAt = now;
             }
 
@@ -121,7 +137,7 @@ public sealed class SendBatchJob(
                 foreach (var row in chunk)
                 {
                     now = time.GetUtcNow();
-                    if (now - statesReadAt > ChunkMaxAge || MustStop())
+                    if (now - statesReadAt > ChunkMaxAge || now >= leaseUntil || MustStop())
                     {
                         break;
                     }

@@ -22,7 +22,15 @@ public sealed class Database : IAsyncDisposable
         _busyTimeoutMs = (int)options.Value.BusyTimeout.TotalMilliseconds;
         if (Provider == StorageProvider.PostgreSql)
         {
-            ConnectionString = options.Value.ConnectionString!;
+            // One pool per process for the store and, with Hangfire:Storage=PostgreSql, for the jobs too. The name
+            // shows in pg_stat_activity, so an operator can tell Mailer's connections from others.
+            var postgreSql = new NpgsqlConnectionStringBuilder(options.Value.ConnectionString);
+            if (string.IsNullOrEmpty(postgreSql.ApplicationName))
+            {
+                postgreSql.ApplicationName = "Mailer";
+            }
+
+            ConnectionString = postgreSql.ConnectionString;
             _npgsql = NpgsqlDataSource.Create(ConnectionString);
             return;
         }
@@ -54,6 +62,10 @@ public sealed class Database : IAsyncDisposable
     public string ConnectionString { get; }
 
     public bool IsSqlite => Provider == StorageProvider.Sqlite;
+
+    /// <summary>The PostgreSQL pool, for Hangfire's job storage in the same database.</summary>
+    public NpgsqlDataSource NpgsqlDataSource =>
+        _npgsql ?? throw new InvalidOperationException("Storage:Provider is not PostgreSql.");
 
     /// <summary>An open connection; SQLite connections wait for locks instead of failing at once.</summary>
     public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default)

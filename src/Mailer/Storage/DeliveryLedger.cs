@@ -180,6 +180,10 @@ public sealed class DeliveryLedger(Database database)
         return created;
     }
 
+    /// <summary>Rows of <paramref name="mailing"/> that a batch job could claim now, all of them.</summary>
+    public Task<long> CountClaimableAsync(string mailing, DateTimeOffset now, CancellationToken cancellationToken) =>
+        CountClaimableAsync(mailing, now, long.MaxValue, cancellationToken);
+
     /// <summary>
     /// Rows of <paramref name="mailing"/> that a batch job could claim now (queued and due, or leased by a job that is
     /// gone), counted up to <paramref name="atMost"/>: the dispatcher only needs to know how many jobs to start.
@@ -263,14 +267,16 @@ public sealed class DeliveryLedger(Database database)
     /// <summary>
     /// Records the outcomes of a chunk of rows in one transaction; each row only while its lease is still
     /// <paramref name="owner"/>'s (a row whose lease ran out and was claimed again is the new owner's to record).
+    /// Returns how many rows were recorded.
     /// </summary>
-    public async Task RecordAsync(DbConnection connection, string owner, IReadOnlyCollection<DeliveryOutcome> outcomes)
+    public async Task<int> RecordAsync(DbConnection connection, string owner, IReadOnlyCollection<DeliveryOutcome> outcomes)
     {
         if (outcomes.Count == 0)
         {
-            return;
+            return 0;
         }
 
+        var recorded = 0;
         await using var transaction = await connection.BeginTransactionAsync();
         foreach (var group in outcomes.GroupBy(o => o.Status))
         {
@@ -280,7 +286,7 @@ public sealed class DeliveryLedger(Database database)
                 "queued" => Requeue,
                 _ => MarkFinished,
             };
-            await connection.ExecuteAsync(sql, group.Select(o => new
+            recorded += await connection.ExecuteAsync(sql, group.Select(o => new
             {
                 o.Id,
                 Owner = owner,
@@ -294,13 +300,14 @@ public sealed class DeliveryLedger(Database database)
         }
 
         await transaction.CommitAsync();
+        return recorded;
     }
 
-    /// <summary>Extends the lease of everything <paramref name="owner"/> still holds.</summary>
-    public async Task RenewLeaseAsync(string owner, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
+    /// <summary>Extends the lease of everything <paramref name="owner"/> still holds; returns how many rows that is.</summary>
+    public async Task<int> RenewLeaseAsync(string owner, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(
+        return await connection.ExecuteAsync(
             "UPDATE deliveries SET lease_until = @LeaseUntil WHERE lease_owner = @Owner AND status = 'sending'",
             new { Owner = owner, LeaseUntil = leaseUntil.ToUnixTimeMilliseconds() });
     }

@@ -83,9 +83,10 @@ public sealed class LinkApi(
             return Invalid(context, TokenPurpose.Unsubscribe);
         }
 
-        if (await ReadFormAsync(context) is not { } form)
+        var read = await ReadFormAsync(context);
+        if (read.Form is not { } form)
         {
-            return TooLarge();
+            return read.Refusal!;
         }
 
         var oneClick = string.Equals(form["List-Unsubscribe"], "One-Click", StringComparison.OrdinalIgnoreCase);
@@ -149,9 +150,9 @@ public sealed class LinkApi(
             return Invalid(context, TokenPurpose.Done);
         }
 
-        if (await ReadFormAsync(context) is null)
+        if ((await ReadFormAsync(context)).Refusal is { } refusal)
         {
-            return TooLarge();
+            return refusal;
         }
 
         var subscriber = await store.FindAsync(claim.SubscriberId, context.RequestAborted);
@@ -183,16 +184,25 @@ public sealed class LinkApi(
     private static IResult TooLarge() =>
         TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "The request is too large.");
 
-    /// <summary>The form of the request (empty when it has none), or null when the body is over the limit.</summary>
-    private async Task<IFormCollection?> ReadFormAsync(HttpContext context)
+    /// <summary>The form of the request (empty when it has none), or the answer when there is none to read: 413 over the limit, 400 malformed.</summary>
+    private async Task<FormRead> ReadFormAsync(HttpContext context)
     {
         if (!await RequestBody.TryBufferAsync(context.Request, options.Value.MaxRequestBodyBytes, context.RequestAborted))
         {
-            return null;
+            return new FormRead(null, TooLarge());
         }
 
-        return context.Request.HasFormContentType ? await context.Request.ReadFormAsync(context.RequestAborted) : FormCollection.Empty;
+        if (!context.Request.HasFormContentType)
+        {
+            return new FormRead(FormCollection.Empty, null);
+        }
+
+        return await RequestBody.TryReadFormAsync(context.Request, context.RequestAborted) is { } form
+            ? new FormRead(form, null)
+            : new FormRead(null, TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The form could not be read."));
     }
+
+    private readonly record struct FormRead(IFormCollection? Form, IResult? Refusal);
 
     private string? KnownPlatform(string platform) =>
         campaign.Value.Platforms.Keys.FirstOrDefault(p => string.Equals(p, platform, StringComparison.OrdinalIgnoreCase));

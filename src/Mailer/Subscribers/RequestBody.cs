@@ -32,4 +32,20 @@ public static class RequestBody
         request.HttpContext.Response.RegisterForDispose(buffer);
         return true;
     }
+
+    /// <summary>
+    /// The form, or null when it cannot be read: malformed (a bad escape, a multipart body without its boundary), over
+    /// the form reader's limits (value count, key length), or in a charset it refuses (UTF-7). Browsers send none of these.
+    /// </summary>
+    public static async Task<IFormCollection?> TryReadFormAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await request.ReadFormAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is InvalidDataException or NotSupportedException)
+        {
+            return null;
+        }
+    }
 }

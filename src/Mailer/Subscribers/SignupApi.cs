@@ -88,15 +88,16 @@ public sealed class SignupApi(
         {
             document = await JsonDocument.ParseAsync(request.Body, JsonOptions, cancellationToken);
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a name that is no text, met by the duplicate-name check.
             errors[SignupFields.BodyField] = [SignupFields.Describe(SignupFields.BodyField, "", [])];
             return null;
         }
 
         using (document)
         {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            if (document.RootElement.ValueKind != JsonValueKind.Object || !IsText(document.RootElement))
             {
                 errors[SignupFields.BodyField] = [SignupFields.Describe(SignupFields.BodyField, "", [])];
                 return null;
@@ -137,9 +138,38 @@ public sealed class SignupApi(
         }
     }
 
+    /// <summary>
+    /// Whether every name and string in <paramref name="element"/> is text. JsonDocument leaves a lone surrogate
+    /// (<c>\ud800</c>) or bytes that are not UTF-8 to be found when the string is read, which then throws.
+    /// </summary>
+    private static bool IsText(JsonElement element)
+    {
+        try
+        {
+            return Read(element);
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+
+        static bool Read(JsonElement element) => element.ValueKind switch
+        {
+            JsonValueKind.String => element.GetString() is not null,
+            JsonValueKind.Array => element.EnumerateArray().All(Read),
+            JsonValueKind.Object => element.EnumerateObject().All(p => p.Name is not null && Read(p.Value)),
+            _ => true,
+        };
+    }
+
     private async Task<IResult> SubscribeFromFormAsync(HttpContext context)
     {
-        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        if (await RequestBody.TryReadFormAsync(context.Request, context.RequestAborted) is not { } form)
+        {
+            SubscribersLog.SignupRejected(logger, SignupFields.BodyField);
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The form could not be read.");
+        }
+
         var pageLocale = RequestLocale.Parse(form[SignupFields.LocaleField]) ?? RequestLocale.Choose(context.Request);
         if (!await antiforgery.IsRequestValidAsync(context))
         {

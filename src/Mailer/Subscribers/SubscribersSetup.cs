@@ -2,11 +2,9 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.RateLimiting;
-using Mailer.Hosting;
 using Mailer.Storage;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
-using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -43,13 +41,12 @@ public static class SubscribersSetup
         services.AddSingleton<LinkApi>();
         services.AddOperatorDataCommands();
 
-        // Antiforgery tokens must survive a restart (a form opened before it still posts): keys live in the data folder.
+        // Antiforgery tokens must survive a restart (a form opened before it still posts) and hold on every instance
+        // (a form opened on one is sent to another): the keys live in the store.
         services.AddAntiforgery(antiforgery => antiforgery.Cookie.Name = "mailer-antiforgery");
         services.AddDataProtection().SetApplicationName("mailer");
         services.AddOptions<KeyManagementOptions>()
-            .Configure<IOptions<MailerOptions>, IHostEnvironment, ILoggerFactory>((keys, mailer, environment, loggers) =>
-                keys.XmlRepository = new FileSystemXmlRepository(
-                    new DirectoryInfo(Path.Combine(ContentRoot.Combine(environment.ContentRootPath, mailer.Value.DataDirectory), "keys")), loggers));
+            .Configure<Database, TimeProvider>((keys, database, time) => keys.XmlRepository = new KeyRingRepository(database, time));
 
         services.AddRateLimiter(limiter =>
         {

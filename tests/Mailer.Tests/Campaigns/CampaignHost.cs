@@ -48,6 +48,9 @@ public sealed class CampaignHost : WebApplicationFactory<Program>
 
     public DeliveryLedger Ledger => Services.GetRequiredService<DeliveryLedger>();
 
+    /// <summary>More service replacements for one test (set before <see cref="Start"/>).</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; init; }
+
     /// <summary>Starts the host (and with it Hangfire and the dispatcher).</summary>
     public CampaignHost Start()
     {
@@ -63,7 +66,11 @@ public sealed class CampaignHost : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Time));
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton<TimeProvider>(Time);
+            ConfigureServices?.Invoke(services);
+        });
     }
 
     /// <summary>
@@ -116,7 +123,7 @@ public sealed class CampaignHost : WebApplicationFactory<Program>
             var done = await CountAsync("SELECT COUNT(*) FROM deliveries WHERE mailing = @mailing AND status IN ('sent', 'failed', 'skipped')", new { mailing });
             var all = await CountAsync("SELECT COUNT(*) FROM deliveries WHERE mailing = @mailing", new { mailing });
             return done == rows && all == rows;
-        }, timeout ?? TimeSpan.FromSeconds(60), $"all {rows} rows of {mailing} finished");
+        }, timeout ?? TimeSpan.FromMinutes(3), $"all {rows} rows of {mailing} finished");
 }
 
 /// <summary>Waiting for something the service does in the background, with a deadline and a clear failure.</summary>

@@ -1,25 +1,18 @@
-using Dapper;
-using Mailer.Hosting;
 using Mailer.Storage;
 using Mailer.Subscribers;
-using Microsoft.Extensions.FileProviders;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace Mailer.Tests.Storage;
 
 /// <summary>
 /// The store on both databases: SQLite always; PostgreSQL when <c>MAILER_TEST_POSTGRES</c> names a server
-/// (each test in its own schema). Without it the PostgreSQL cases skip, except under <c>CI=true</c>, where they fail.
+/// (each test in its own database). Without it the PostgreSQL cases skip, except under <c>CI=true</c>, where they fail.
 /// </summary>
 public class SubscriberStoreTests
 {
     private static readonly DateTimeOffset T0 = new(2024, 5, 10, 10, 0, 0, TimeSpan.Zero);
     private static readonly TimeSpan ResendAfter = TimeSpan.FromMinutes(10);
 
-    public static TheoryData<StorageProvider> Providers => [StorageProvider.Sqlite, StorageProvider.PostgreSql];
+    public static TheoryData<StorageProvider> Providers => TestStore.Providers;
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
@@ -27,7 +20,7 @@ public class SubscriberStoreTests
     [MemberData(nameof(Providers))]
     public async Task SignUp_NewAddress_CreatesAPendingSubscriberWithItsConsent(StorageProvider provider)
     {
-        await using var db = await TestStore.CreateAsync(provider);
+        await using var db = await SubscriberTestStore.CreateAsync(provider);
 
         var result = await db.Store.SignUpAsync(Signup("anna@example.de", ["facebook", "instagram"]), T0, ResendAfter, Cancel);
 
@@ -47,7 +40,7 @@ public class SubscriberStoreTests
     [MemberData(nameof(Providers))]
     public async Task SignUp_ManyAtOnceForOneAddress_CreateOneSubscriber(StorageProvider provider)
     {
-        await using var db = await TestStore.CreateAsync(provider);
+        await using var db = await SubscriberTestStore.CreateAsync(provider);
 
         var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ =>
             Task.Run(() => db.Store.SignUpAsync(Signup("anna@example.de", ["facebook"]), T0, ResendAfter, Cancel))));
@@ -62,7 +55,7 @@ public class SubscriberStoreTests
     [MemberData(nameof(Providers))]
     public async Task SignUp_OfAPendingAddress_TakesTheNewChoices_AndAsksForMailOnlyAfterResendAfter(StorageProvider provider)
     {
-        await using var db = await TestStore.CreateAsync(provider);
+        await using var db = await SubscriberTestStore.CreateAsync(provider);
         var first = await db.Store.SignUpAsync(Signup("anna@example.de", ["facebook"]), T0, ResendAfter, Cancel);
 
         var early = await db.Store.SignUpAsync(Signup("anna@example.de", ["instagram"], "en"), T0 + TimeSpan.FromMinutes(9), ResendAfter, Cancel);
@@ -81,7 +74,7 @@ public class SubscriberStoreTests
     [MemberData(nameof(Providers))]
     public async Task SignUp_OfAConfirmedAddress_ChangesNothing(StorageProvider provider)
     {
-        await using var db = await TestStore.CreateAsync(provider);
+        await using var db = await SubscriberTestStore.CreateAsync(provider);
         var first = await db.Store.SignUpAsync(Signup("anna@example.de", ["facebook"]), T0, ResendAfter, Cancel);
         await db.Store.ConfirmAsync(first.SubscriberId, T0, "192.0.2.2", Cancel);
         var before = await db.Store.FindAsync(first.SubscriberId, Cancel);
@@ -97,7 +90,7 @@ public class SubscriberStoreTests
     [MemberData(nameof(Providers))]
     public async Task Confirm_RecordsTheClickOnTheLatestConsent_OnlyOnce(StorageProvider provider)
     {
-        await using var db = await TestStore.CreateAsync(provider);
+        await using var db = await SubscriberTestStore.CreateAsync(provider);
         var id = (await db.Store.SignUpAsync(Signup("anna@example.de", ["facebook"]), T0, ResendAfter, Cancel)).SubscriberId;
         await db.Store.SignUpAsync(Signup("anna@example.de", ["facebook"]), T0 + TimeSpan.FromMinutes(1), ResendAfter, Cancel);
 
@@ -116,7 +109,7 @@ public class SubscriberStoreTests
     [MemberData(nameof(Providers))]
     public async Task Unsubscribe_WithdrawsEveryConsent_AndAResignupStartsOver(StorageProvider provider)
     {
-        await using var db = await TestStore.CreateAsync(provider);
+        await using var db = await SubscriberTestStore.CreateAsync(provider);
         var id = (await db.Store.SignUpAsync(Signup("anna@example.de", ["facebook"]), T0, ResendAfter, Cancel)).SubscriberId;
         await db.Store.ConfirmAsync(id, T0, null, Cancel);
 
@@ -140,7 +133,7 @@ public class SubscriberStoreTests
     [MemberData(nameof(Providers))]
     public async Task ClicksAndDoneMarks_AreRecordedForSubscribersWhoStayed(StorageProvider provider)
     {
-        await using var db = await TestStore.CreateAsync(provider);
+        await using var db = await SubscriberTestStore.CreateAsync(provider);
         var anna = (await db.Store.SignUpAsync(Signup("anna@example.de", ["facebook", "instagram"]), T0, ResendAfter, Cancel)).SubscriberId;
         var bob = (await db.Store.SignUpAsync(Signup("bob@example.de", ["facebook"]), T0, ResendAfter, Cancel)).SubscriberId;
         await db.Store.UnsubscribeAsync(bob, T0, Cancel);
@@ -166,7 +159,7 @@ public class SubscriberStoreTests
     [MemberData(nameof(Providers))]
     public async Task UnsentConfirmations_AreThePendingRequestsOlderThanAskedWithoutAMailSince(StorageProvider provider)
     {
-        await using var db = await TestStore.CreateAsync(provider);
+        await using var db = await SubscriberTestStore.CreateAsync(provider);
         var sent = (await db.Store.SignUpAsync(Signup("sent@example.de", ["facebook"]), T0, ResendAfter, Cancel)).SubscriberId;
         var lost = (await db.Store.SignUpAsync(Signup("lost@example.de", ["facebook"]), T0 + TimeSpan.FromSeconds(1), ResendAfter, Cancel)).SubscriberId;
         var confirmed = (await db.Store.SignUpAsync(Signup("confirmed@example.de", ["facebook"]), T0, ResendAfter, Cancel)).SubscriberId;
@@ -189,75 +182,13 @@ public class SubscriberStoreTests
     private static Signup Signup(string email, string[] platforms, string locale = "de") =>
         new(email, locale, platforms, ConsentSource.Form, "v1/" + locale + "/abc", "192.0.2.1", "Phone");
 
-    /// <summary>A migrated, empty store of one provider for one test.</summary>
-    private sealed class TestStore : IAsyncDisposable
+    /// <summary>The subscriber store over a migrated, empty <see cref="TestStore"/> of one provider.</summary>
+    private sealed class SubscriberTestStore(TestStore store) : IAsyncDisposable
     {
-        private readonly Database _database;
-        private readonly string? _schema;
-        private readonly string _directory;
+        public SubscriberStore Store { get; } = new(store.Database);
 
-        private TestStore(Database database, string? schema, string directory)
-        {
-            _database = database;
-            _schema = schema;
-            _directory = directory;
-            Store = new SubscriberStore(database);
-        }
+        public static async Task<SubscriberTestStore> CreateAsync(StorageProvider provider) => new(await TestStore.CreateAsync(provider));
 
-        public SubscriberStore Store { get; }
-
-        public static async Task<TestStore> CreateAsync(StorageProvider provider)
-        {
-            var directory = TestPaths.NewTemporaryDirectory("store");
-            var storage = new StorageOptions { Provider = provider };
-            string? schema = null;
-            if (provider == StorageProvider.PostgreSql)
-            {
-                var server = Environment.GetEnvironmentVariable("MAILER_TEST_POSTGRES");
-                if (string.IsNullOrWhiteSpace(server))
-                {
-                    const string reason = "MAILER_TEST_POSTGRES is not set (a connection string to a PostgreSQL server for tests).";
-                    if (Environment.GetEnvironmentVariable("CI") == "true")
-                    {
-                        Assert.Fail("CI=true: " + reason);
-                    }
-
-                    Assert.Skip(reason);
-                }
-
-                schema = "subscribers_" + Guid.NewGuid().ToString("N");
-                await using (var connection = new NpgsqlConnection(server))
-                {
-                    await connection.OpenAsync();
-                    await connection.ExecuteAsync($"CREATE SCHEMA {schema}");
-                }
-
-                storage.ConnectionString = new NpgsqlConnectionStringBuilder(server) { SearchPath = schema }.ConnectionString;
-            }
-
-            var database = new Database(Options.Create(storage), Options.Create(new MailerOptions { DataDirectory = directory }), new TestEnvironment(directory));
-            await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
-            return new TestStore(database, schema, directory);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (_schema is not null)
-            {
-                await using var connection = await _database.OpenAsync();
-                await connection.ExecuteAsync($"DROP SCHEMA {_schema} CASCADE");
-            }
-
-            await _database.DisposeAsync();
-            Directory.Delete(_directory, recursive: true);
-        }
-    }
-
-    private sealed class TestEnvironment(string root) : IHostEnvironment
-    {
-        public string EnvironmentName { get; set; } = "Development";
-        public string ApplicationName { get; set; } = "Mailer";
-        public string ContentRootPath { get; set; } = root;
-        public IFileProvider ContentRootFileProvider { get; set; } = new NullFileProvider();
+        public ValueTask DisposeAsync() => store.DisposeAsync();
     }
 }

@@ -12,7 +12,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
-using Npgsql;
+using Mailer.Tests.Support;
 
 namespace Mailer.Tests.Subscribers;
 
@@ -399,7 +399,7 @@ internal sealed class OperatorHost : IAsyncDisposable
     public static readonly DateTimeOffset Now = new(2024, 5, 10, 12, 0, 0, TimeSpan.Zero);
 
     private readonly ServiceProvider _services;
-    private (string Server, string Name)? _postgreSql;
+    private PostgresTestDatabase? _postgres;
 
     private OperatorHost(ServiceProvider services, string folder, FakeTimeProvider time)
     {
@@ -439,25 +439,13 @@ internal sealed class OperatorHost : IAsyncDisposable
 
     /// <summary>
     /// The same over a fresh database on the PostgreSQL server of <c>MAILER_TEST_POSTGRES</c>, dropped afterwards;
-    /// the test is skipped without one (CI has one).
+    /// skipped without one (failed under <c>CI=true</c>, see <see cref="PostgresTestDatabase"/>).
     /// </summary>
     public static async Task<OperatorHost> StartPostgreSqlAsync(string purpose)
     {
-        var server = Environment.GetEnvironmentVariable("MAILER_TEST_POSTGRES");
-        Assert.SkipWhen(string.IsNullOrEmpty(server), "MAILER_TEST_POSTGRES is not set.");
-        var name = "mailer_" + purpose.Replace('-', '_') + "_" + Guid.NewGuid().ToString("N")[..12];
-        await using (var admin = new NpgsqlConnection(server))
-        {
-            await admin.ExecuteAsync($"CREATE DATABASE {name}");
-        }
-
-        var storage = new StorageOptions
-        {
-            Provider = StorageProvider.PostgreSql,
-            ConnectionString = new NpgsqlConnectionStringBuilder(server) { Database = name }.ToString(),
-        };
-        var host = await StartAsync(purpose, storage);
-        host._postgreSql = (server!, name);
+        var postgres = await PostgresTestDatabase.CreateAsync();
+        var host = await StartAsync(purpose, postgres.StorageOptions);
+        host._postgres = postgres;
         return host;
     }
 
@@ -530,10 +518,9 @@ internal sealed class OperatorHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _services.DisposeAsync();
-        if (_postgreSql is var (server, name))
+        if (_postgres is not null)
         {
-            await using var admin = new NpgsqlConnection(server);
-            await admin.ExecuteAsync($"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            await _postgres.DisposeAsync();
         }
 
         SqliteConnection.ClearAllPools();

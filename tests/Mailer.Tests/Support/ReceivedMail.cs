@@ -8,7 +8,11 @@ namespace Mailer.Tests.Support;
 /// <param name="To">The envelope recipients (RCPT TO).</param>
 /// <param name="Message">The message, parsed with MimeKit.</param>
 /// <param name="Raw">The bytes as received after DATA.</param>
-public sealed record ReceivedMail(Guid SessionId, string From, IReadOnlyList<string> To, MimeMessage Message, byte[] Raw);
+public sealed record ReceivedMail(Guid SessionId, string From, IReadOnlyList<string> To, MimeMessage Message, byte[] Raw)
+{
+    /// <summary>The name the client gave in EHLO (<c>Smtp:HeloName</c>): tells apart the instances that share a server.</summary>
+    public string? HeloName { get; init; }
+}
 
 /// <summary>What the test server answers to a message.</summary>
 public sealed record SmtpAnswer
@@ -18,7 +22,7 @@ public sealed record SmtpAnswer
     /// <summary><c>250 2.0.0 Ok: queued</c>.</summary>
     public static SmtpAnswer Accept { get; } = new(250, "2.0.0 Ok: queued", false);
 
-    /// <summary>Closes the connection after the message's data, without an answer.</summary>
+    /// <summary>Closes the connection without an answer: after the message's data, or (from <c>RecipientAnswer</c>) at <c>RCPT TO</c>.</summary>
     public static SmtpAnswer DropConnection { get; } = new(0, "", true);
 
     public int Code { get; }

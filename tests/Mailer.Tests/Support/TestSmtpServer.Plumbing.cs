@@ -81,6 +81,12 @@ public sealed partial class TestSmtpServer
         public Task<bool> CanDeliverToAsync(ISessionContext context, IMailbox to, IMailbox from, CancellationToken cancellationToken)
         {
             var answer = server.RecipientAnswer?.Invoke(to.AsAddress());
+            if (answer is { DropsConnection: true })
+            {
+                context.Pipe.Dispose();
+                throw new IOException("Connection dropped by the test before DATA.");
+            }
+
             return answer is null || answer.Code is >= 200 and < 300
                 ? Task.FromResult(true)
                 : throw new SmtpResponseException(new SmtpResponse((SmtpReplyCode)answer.Code, answer.Text));
@@ -98,7 +104,10 @@ public sealed partial class TestSmtpServer
                 transaction.From.AsAddress(),
                 [.. transaction.To.Select(to => to.AsAddress())],
                 MimeMessage.Load(new MemoryStream(raw, writable: false), cancellationToken),
-                raw);
+                raw)
+            {
+                HeloName = context.Properties.TryGetValue(HeloNameKey, out var helo) ? helo as string : null,
+            };
 
             var answer = server.Receive(mail);
             if (answer.DropsConnection)

@@ -22,6 +22,7 @@ namespace Mailer.Tests.Support;
 /// </summary>
 public sealed partial class TestSmtpServer : IAsyncDisposable
 {
+    private const string HeloNameKey = "Mailer.Tests.HeloName";
     private readonly Lock _gate = new();
     private readonly List<ReceivedMail> _messages = [];
     private readonly List<(int Count, TaskCompletionSource Done)> _waiters = [];
@@ -59,14 +60,19 @@ public sealed partial class TestSmtpServer : IAsyncDisposable
 
     /// <summary>
     /// Decides the answer to each <c>RCPT TO</c> (the address); null, or a null answer, accepts the recipient.
-    /// The package appends <c>", N retry(ies) remaining."</c> to a refusal at this stage.
+    /// The package appends <c>", N retry(ies) remaining."</c> to a refusal at this stage;
+    /// <see cref="SmtpAnswer.DropConnection"/> hangs up before <c>DATA</c>.
     /// </summary>
     public Func<string, SmtpAnswer?>? RecipientAnswer { get; set; }
 
-    public static async Task<TestSmtpServer> StartAsync()
+    /// <summary>
+    /// Starts a server on a free port, or on <paramref name="port"/>: a server disposed and started again on the same
+    /// port is a relay that was down for a while.
+    /// </summary>
+    public static async Task<TestSmtpServer> StartAsync(int port = 0)
     {
         var server = new TestSmtpServer();
-        await server.RunAsync();
+        await server.RunAsync(port);
         return server;
     }
 
@@ -135,7 +141,7 @@ public sealed partial class TestSmtpServer : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private async Task RunAsync()
+    private async Task RunAsync(int port)
     {
         var started = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         var listeners = new NoDelayListenerFactory(this);
@@ -148,10 +154,20 @@ public sealed partial class TestSmtpServer : IAsyncDisposable
 
         var options = new SmtpServerOptionsBuilder()
             .ServerName("test-smtp.localhost")
-            .Endpoint(endpoint => endpoint.Endpoint(new IPEndPoint(IPAddress.Loopback, 0)))
+            .Endpoint(endpoint => endpoint.Endpoint(new IPEndPoint(IPAddress.Loopback, port)))
             .Build();
         var server = new SmtpServer.SmtpServer(options, services);
-        server.SessionCreated += (_, _) => Interlocked.Increment(ref _connections);
+        server.SessionCreated += (_, e) =>
+        {
+            Interlocked.Increment(ref _connections);
+            e.Context.CommandExecuting += (_, command) =>
+            {
+                if (command.Command is SmtpServer.Protocol.EhloCommand ehlo)
+                {
+                    command.Context.Properties[HeloNameKey] = ehlo.DomainOrAddress;
+                }
+            };
+        };
         _running = server.StartAsync(_stop.Token);
 
         if (await Task.WhenAny(started.Task, _running, Task.Delay(TimeSpan.FromSeconds(10))) != started.Task)
