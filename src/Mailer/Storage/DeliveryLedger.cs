@@ -15,9 +15,25 @@ public sealed class ClaimedDelivery
     public int Attempts { get; init; }
 }
 
+/// <summary>What became of one claimed row, to be recorded in the ledger: <c>sent</c>, <c>failed</c>, <c>skipped</c> or back to <c>queued</c>.</summary>
+public sealed record DeliveryOutcome(long Id, string Status, bool Attempted, DateTimeOffset At, string? Reply,
+    string? MessageId = null, DateTimeOffset? NotBefore = null)
+{
+    public static DeliveryOutcome Sent(long id, DateTimeOffset at, string? messageId, string reply) => new(id, "sent", true, at, reply, messageId);
+
+    /// <summary>Ends the row without a message: <c>failed</c> (with the server's reply) or <c>skipped</c> (with the reason).</summary>
+    public static DeliveryOutcome Finished(long id, string status, bool attempted, DateTimeOffset at, string reply) => new(id, status, attempted, at, reply);
+
+    /// <summary>Back to the queue, not before <paramref name="notBefore"/>; a null reply keeps the last one.</summary>
+    public static DeliveryOutcome Requeued(long id, bool attempted, DateTimeOffset at, DateTimeOffset notBefore, string? reply) =>
+        new(id, "queued", attempted, at, reply, NotBefore: notBefore);
+}
+
 /// <summary>The subscriber as the sender sees it at the moment of sending.</summary>
 public sealed class SendingState
 {
+    public long SubscriberId { get; init; }
+
     public string Email { get; init; } = "";
 
     public string Locale { get; init; } = "";
@@ -76,6 +92,47 @@ public sealed class DeliveryLedger(Database database)
 {
     private const int CreateChunk = 50_000;
 
+    // Both read one id range of subscribers by primary key: MATERIALIZED keeps SQLite from preferring the status
+    // index, which would walk every confirmed subscriber for each range.
+    private const string AnyRowMissing = """
+        WITH chunk AS MATERIALIZED (SELECT id, status, confirmed_at FROM subscribers WHERE id > @From AND id <= @To)
+        SELECT COUNT(*) FROM (
+            SELECT 1 FROM chunk s
+            WHERE s.status = 'confirmed' AND s.confirmed_at < @ConfirmedBefore
+              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.subscriber_id = s.id AND d.mailing = @Mailing)
+              AND NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.subscriber_id = s.id AND o.status IN ('queued', 'sending'))
+            LIMIT 1) missing
+        """;
+
+    private const string CreateMissingRows = """
+        WITH chunk AS MATERIALIZED (SELECT id, status, confirmed_at FROM subscribers WHERE id > @From AND id <= @To)
+        INSERT INTO deliveries (subscriber_id, mailing, status, attempts, created_at, updated_at, not_before, last_reply)
+        SELECT s.id, @Mailing, @Status, 0, @Now, @Now, @Now, @Reply
+        FROM chunk s
+        WHERE s.status = 'confirmed' AND s.confirmed_at < @ConfirmedBefore
+          AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.subscriber_id = s.id AND d.mailing = @Mailing)
+          AND NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.subscriber_id = s.id AND o.status IN ('queued', 'sending'))
+        ON CONFLICT (subscriber_id, mailing) DO NOTHING
+        """;
+
+    private const string MarkSent = """
+        UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = @Now, updated_at = @Now,
+               message_id = @MessageId, last_reply = @Reply, lease_owner = NULL, lease_until = NULL
+        WHERE id = @Id AND lease_owner = @Owner AND status = 'sending'
+        """;
+
+    private const string MarkFinished = """
+        UPDATE deliveries SET status = @Status, attempts = attempts + @Attempted, updated_at = @Now, last_reply = @Reply,
+               lease_owner = NULL, lease_until = NULL
+        WHERE id = @Id AND lease_owner = @Owner AND status = 'sending'
+        """;
+
+    private const string Requeue = """
+        UPDATE deliveries SET status = 'queued', attempts = attempts + @Attempted, updated_at = @Now, not_before = @NotBefore,
+               last_reply = COALESCE(@Reply, last_reply), lease_owner = NULL, lease_until = NULL
+        WHERE id = @Id AND lease_owner = @Owner AND status = 'sending'
+        """;
+
     /// <summary>The first start, recorded once; every later call returns the same moment.</summary>
     public async Task<DateTimeOffset> LaunchAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -93,7 +150,8 @@ public sealed class DeliveryLedger(Database database)
     /// <summary>
     /// Writes the missing rows of <paramref name="mailing"/> for every confirmed subscriber confirmed before
     /// <paramref name="confirmedBefore"/> who has no other mail of the campaign under way (that one goes first; the
-    /// next dispatch sees them again). Works through the subscribers in id ranges so no lock is held for long.
+    /// next dispatch sees them again). Works through the subscribers in id ranges so no lock is held for long, and
+    /// looks before it writes: a range with nothing missing, as on most dispatches, takes no write lock at all.
     /// </summary>
     public async Task<int> CreateRowsAsync(string mailing, DateTimeOffset confirmedBefore, string status, string? reply,
         DateTimeOffset now, CancellationToken cancellationToken)
@@ -103,48 +161,52 @@ public sealed class DeliveryLedger(Database database)
         var created = 0;
         for (long from = 0; from < maxId; from += CreateChunk)
         {
-            created += await connection.ExecuteAsync(
-                """
-                INSERT INTO deliveries (subscriber_id, mailing, status, attempts, created_at, updated_at, not_before, last_reply)
-                SELECT s.id, @Mailing, @Status, 0, @Now, @Now, @Now, @Reply
-                FROM subscribers s
-                WHERE s.id > @From AND s.id <= @To
-                  AND s.status = 'confirmed' AND s.confirmed_at < @ConfirmedBefore
-                  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.subscriber_id = s.id AND d.mailing = @Mailing)
-                  AND NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.subscriber_id = s.id AND o.status IN ('queued', 'sending'))
-                ON CONFLICT (subscriber_id, mailing) DO NOTHING
-                """,
-                new
-                {
-                    Mailing = mailing,
-                    Status = status,
-                    Reply = reply,
-                    Now = now.ToUnixTimeMilliseconds(),
-                    From = from,
-                    To = from + CreateChunk,
-                    ConfirmedBefore = confirmedBefore.ToUnixTimeMilliseconds(),
-                });
+            var parameters = new
+            {
+                Mailing = mailing,
+                Status = status,
+                Reply = reply,
+                Now = now.ToUnixTimeMilliseconds(),
+                From = from,
+                To = from + CreateChunk,
+                ConfirmedBefore = confirmedBefore.ToUnixTimeMilliseconds(),
+            };
+            if (await connection.ExecuteScalarAsync<long>(AnyRowMissing, parameters) > 0)
+            {
+                created += await connection.ExecuteAsync(CreateMissingRows, parameters);
+            }
         }
 
         return created;
     }
 
-    /// <summary>Rows of <paramref name="mailing"/> that a batch job could claim now: queued and due, or leased by a job that is gone.</summary>
-    public async Task<long> CountClaimableAsync(string mailing, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Rows of <paramref name="mailing"/> that a batch job could claim now, all of them.</summary>
+    public Task<long> CountClaimableAsync(string mailing, DateTimeOffset now, CancellationToken cancellationToken) =>
+        CountClaimableAsync(mailing, now, long.MaxValue, cancellationToken);
+
+    /// <summary>
+    /// Rows of <paramref name="mailing"/> that a batch job could claim now (queued and due, or leased by a job that is
+    /// gone), counted up to <paramref name="atMost"/>: the dispatcher only needs to know how many jobs to start.
+    /// </summary>
+    public async Task<long> CountClaimableAsync(string mailing, DateTimeOffset now, long atMost, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         return await connection.ExecuteScalarAsync<long>(
             """
-            SELECT COUNT(*) FROM deliveries
-            WHERE mailing = @Mailing
-              AND ((status = 'queued' AND not_before <= @Now) OR (status = 'sending' AND lease_until < @Now))
+            SELECT COUNT(*) FROM (
+                SELECT id FROM deliveries WHERE mailing = @Mailing AND status = 'queued' AND not_before <= @Now
+                UNION ALL
+                SELECT id FROM deliveries WHERE mailing = @Mailing AND status = 'sending' AND lease_until < @Now
+                LIMIT @AtMost) claimable
             """,
-            new { Mailing = mailing, Now = now.ToUnixTimeMilliseconds() });
+            new { Mailing = mailing, Now = now.ToUnixTimeMilliseconds(), AtMost = atMost });
     }
 
     /// <summary>
     /// Leases up to <paramref name="count"/> rows of <paramref name="mailing"/> to <paramref name="owner"/>: first rows
-    /// whose lease ran out (their job died), then queued ones. On PostgreSQL concurrent claims skip each other's rows.
+    /// whose lease ran out (their job died), then queued ones, longest due first. The order follows the work index
+    /// (mailing, status, not_before), so a claim reads only the rows it takes, however long the queue. On PostgreSQL
+    /// concurrent claims skip each other's rows.
     /// </summary>
     public async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(string mailing, string owner, int count, DateTimeOffset now,
         DateTimeOffset leaseUntil, CancellationToken cancellationToken)
@@ -176,7 +238,7 @@ public sealed class DeliveryLedger(Database database)
                 UPDATE deliveries SET status = 'sending', lease_owner = @Owner, lease_until = @LeaseUntil, updated_at = @Now
                 WHERE id IN (SELECT id FROM deliveries
                              WHERE mailing = @Mailing AND status = 'queued' AND not_before <= @Now
-                             ORDER BY id LIMIT @Count {skipLocked})
+                             ORDER BY not_before, id LIMIT @Count {skipLocked})
                 RETURNING id AS Id, subscriber_id AS SubscriberId, mailing AS Mailing, attempts AS Attempts
                 """, new { parameters.Mailing, parameters.Owner, Count = count - claimed.Count, parameters.Now, parameters.LeaseUntil }));
         }
@@ -184,48 +246,62 @@ public sealed class DeliveryLedger(Database database)
         return claimed.OrderBy(c => c.Id).ToList();
     }
 
-    /// <summary>The subscriber behind a row as it is now (unsubscribes and done marks count at send time).</summary>
-    public async Task<SendingState?> SendingStateAsync(DbConnection connection, ClaimedDelivery row)
+    /// <summary>
+    /// The subscribers behind <paramref name="rows"/> as they are now (unsubscribes and done marks count at send time),
+    /// by subscriber id; an erased subscriber is missing. One query for a chunk of rows of one mailing.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<long, SendingState>> SendingStatesAsync(DbConnection connection, string mailing,
+        IEnumerable<ClaimedDelivery> rows)
     {
-        return await connection.QuerySingleOrDefaultAsync<SendingState>(
+        var states = await connection.QueryAsync<SendingState>(
             """
-            SELECT s.email AS Email, s.locale AS Locale, s.platforms AS Platforms, s.done_platforms AS DonePlatforms,
-                   s.status AS Status,
+            SELECT s.id AS SubscriberId, s.email AS Email, s.locale AS Locale, s.platforms AS Platforms,
+                   s.done_platforms AS DonePlatforms, s.status AS Status,
                    (SELECT MAX(o.sent_at) FROM deliveries o WHERE o.subscriber_id = s.id AND o.mailing <> @Mailing) AS LastOtherSentAt
-            FROM subscribers s WHERE s.id = @SubscriberId
+            FROM subscribers s WHERE s.id IN @SubscriberIds
             """,
-            new { row.SubscriberId, row.Mailing });
+            new { Mailing = mailing, SubscriberIds = rows.Select(r => r.SubscriberId).ToArray() });
+        return states.ToDictionary(s => s.SubscriberId);
     }
 
-    /// <summary>Records an accepted message; only while the lease is still the caller's.</summary>
-    public Task<int> MarkSentAsync(DbConnection connection, long id, string owner, DateTimeOffset now, string? messageId, string reply) =>
-        connection.ExecuteAsync(
-            """
-            UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = @Now, updated_at = @Now,
-                   message_id = @MessageId, last_reply = @Reply, lease_owner = NULL, lease_until = NULL
-            WHERE id = @Id AND lease_owner = @Owner AND status = 'sending'
-            """,
-            new { Id = id, Owner = owner, Now = now.ToUnixTimeMilliseconds(), MessageId = messageId, Reply = Trim(reply) });
+    /// <summary>
+    /// Records the outcomes of a chunk of rows in one transaction; each row only while its lease is still
+    /// <paramref name="owner"/>'s (a row whose lease ran out and was claimed again is the new owner's to record).
+    /// Returns how many rows were recorded.
+    /// </summary>
+    public async Task<int> RecordAsync(DbConnection connection, string owner, IReadOnlyCollection<DeliveryOutcome> outcomes)
+    {
+        if (outcomes.Count == 0)
+        {
+            return 0;
+        }
 
-    /// <summary>Ends a row without a message: <c>failed</c> (with the server's reply) or <c>skipped</c> (with the reason).</summary>
-    public Task<int> MarkFinishedAsync(DbConnection connection, long id, string owner, string status, bool attempted, DateTimeOffset now, string reply) =>
-        connection.ExecuteAsync(
-            """
-            UPDATE deliveries SET status = @Status, attempts = attempts + @Attempted, updated_at = @Now, last_reply = @Reply,
-                   lease_owner = NULL, lease_until = NULL
-            WHERE id = @Id AND lease_owner = @Owner AND status = 'sending'
-            """,
-            new { Id = id, Owner = owner, Status = status, Attempted = attempted ? 1 : 0, Now = now.ToUnixTimeMilliseconds(), Reply = Trim(reply) });
+        var recorded = 0;
+        await using var transaction = await connection.BeginTransactionAsync();
+        foreach (var group in outcomes.GroupBy(o => o.Status))
+        {
+            var sql = group.Key switch
+            {
+                "sent" => MarkSent,
+                "queued" => Requeue,
+                _ => MarkFinished,
+            };
+            recorded += await connection.ExecuteAsync(sql, group.Select(o => new
+            {
+                o.Id,
+                Owner = owner,
+                o.Status,
+                Attempted = o.Attempted ? 1 : 0,
+                Now = o.At.ToUnixTimeMilliseconds(),
+                NotBefore = o.NotBefore?.ToUnixTimeMilliseconds(),
+                o.MessageId,
+                Reply = o.Reply is null ? null : Trim(o.Reply),
+            }), transaction);
+        }
 
-    /// <summary>Puts a row back in the queue, not before <paramref name="notBefore"/>; counts an attempt if one was made.</summary>
-    public Task<int> RequeueAsync(DbConnection connection, long id, string owner, bool attempted, DateTimeOffset now, DateTimeOffset notBefore, string? reply) =>
-        connection.ExecuteAsync(
-            """
-            UPDATE deliveries SET status = 'queued', attempts = attempts + @Attempted, updated_at = @Now, not_before = @NotBefore,
-                   last_reply = COALESCE(@Reply, last_reply), lease_owner = NULL, lease_until = NULL
-            WHERE id = @Id AND lease_owner = @Owner AND status = 'sending'
-            """,
-            new { Id = id, Owner = owner, Attempted = attempted ? 1 : 0, Now = now.ToUnixTimeMilliseconds(), NotBefore = notBefore.ToUnixTimeMilliseconds(), Reply = reply is null ? null : Trim(reply) });
+        await transaction.CommitAsync();
+        return recorded;
+    }
 
     /// <summary>Extends the lease of everything <paramref name="owner"/> still holds; returns how many rows that is.</summary>
     public async Task<int> RenewLeaseAsync(string owner, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
@@ -243,7 +319,7 @@ public sealed class DeliveryLedger(Database database)
         return await connection.ExecuteAsync(
             """
             UPDATE deliveries SET status = 'skipped', updated_at = @Now, last_reply = @Reason, lease_owner = NULL, lease_until = NULL
-            WHERE mailing = @Mailing AND (status = 'queued' OR (status = 'sending' AND lease_until < @Now))
+            WHERE mailing = @Mailing AND status IN ('queued', 'sending') AND (status = 'queued' OR lease_until < @Now)
             """,
             new { Mailing = mailing, Now = now.ToUnixTimeMilliseconds(), Reason = reason });
     }
