@@ -10,19 +10,14 @@ namespace Mailer.Campaigns;
 /// The sending pipeline. The dispatcher has written one ledger row per subscriber and mailing and keeps about
 /// <c>Smtp:Connections</c> of these jobs waiting in the <c>send</c> queue, whose server runs that many workers.
 /// Each job opens one SMTP connection and, batch after batch, claims <c>Campaign:BatchSize</c> rows under a lease.
-/// It works through a batch in chunks of <see cref="ChunkSize"/> rows: it reads the chunk's subscribers as they are
-/// now, in one query (an unsubscribe or a done mark counts until that moment); for each row it applies the
-/// campaign's rules, composes the message (the mail's variant is rendered once and filled in with this subscriber's
-/// address and links) and sends it (the transport holds to <c>Smtp:MaxMessagesPerSecond</c>); and it records the
-/// chunk's outcomes in one transaction right after the last answer. A chunk ends early once its subscribers were
-/// read <see cref="ChunkMaxAge"/> ago, so a slow server or a set pace stretches neither window below.
-/// A transient failure puts the row back with a growing delay until <c>Campaign:MaxAttempts</c>; a permanent one is
-/// recorded with the server's reply.
+/// For each row it reads the subscriber as they are now (an unsubscribe or a done mark counts until that moment),
+/// applies the campaign's rules, composes the message (the mail's variant is rendered once and filled in with this
+/// subscriber's address and links), sends it (the transport holds to <c>Smtp:MaxMessagesPerSecond</c>) and records
+/// the outcome the moment the server answered. A transient failure puts the row back with a growing delay until
+/// <c>Campaign:MaxAttempts</c>; a permanent one is recorded with the server's reply.
 /// Everything is safe to repeat: a row is only touched while its lease is this job's, and a job that dies leaves its
-/// rows leased until the lease runs out, when the next claim takes them back. Two windows are the price of chunks:
-/// a message the server accepted before the process died, but not yet recorded, goes out again — at most one chunk
-/// (50 messages, about a second of sending) per open connection; and an unsubscribe or done mark that arrives while
-/// a chunk is under way counts from the next chunk on — at most 50 messages, at most a second later.
+/// rows leased until the lease runs out, when the next claim takes them back. The one window: a message the server
+/// accepted in the moment the process died, before its row was recorded, goes out again — one per open connection.
 /// </summary>
 public sealed class SendBatchJob(
     DeliveryLedger ledger,
@@ -37,15 +32,6 @@ public sealed class SendBatchJob(
 {
     /// <summary>A job hands over to a fresh one after this long, so no job outlives its storage's patience.</summary>
     internal static readonly TimeSpan MaxRunTime = TimeSpan.FromMinutes(2);
-
-    /// <summary>
-    /// Rows whose subscribers are read in one query right before their messages go out, and whose outcomes are
-    /// recorded in one transaction right after: the most messages that can be accepted but not yet recorded.
-    /// </summary>
-    internal const int ChunkSize = 50;
-
-    /// <summary>A chunk ends early once its subscribers' state is this old, so the state a message is sent on is fresh.</summary>
-    internal static readonly TimeSpan ChunkMaxAge = TimeSpan.FromSeconds(1);
 
     private const int ConsecutiveTransientLimit = 3;
 
@@ -83,7 +69,7 @@ public sealed class SendBatchJob(
         }
     }
 
-    /// <summary>Sends one claimed batch, chunk by chunk; false when the job should stop (server unreachable, shutdown, lease lost).</summary>
+    /// <summary>Sends one claimed batch, row by row; false when the job should stop (server unreachable, shutdown, lease lost).</summary>
     private async Task<bool> SendAsync(ScheduledMailing mailing, IReadOnlyList<ClaimedDelivery> rows, string owner,
         DateTimeOffset leaseUntil, IMailConnection connection, CancellationToken cancellationToken)
     {
@@ -127,38 +113,19 @@ public sealed class SendBatchJob(
                 leaseRenewedAt = now;
             }
 
-            // A chunk: the subscribers' state read at once, their messages sent, the outcomes recorded at once.
-            var chunk = rows.Skip(next).Take(ChunkSize).ToList();
-            var states = await ledger.SendingStatesAsync(db, mailing.Mailing, chunk);
-            var statesReadAt = now;
-            var outcomes = new List<DeliveryOutcome>(chunk.Count);
-            try
+            // One row: the subscriber read right before the message, the outcome recorded right after the answer.
+            var row = rows[next];
+            var subscriber = await ledger.SendingStateAsync(db, row);
+            var (outcome, result) = await SendOneAsync(mailing, row, subscriber, connection, now);
+            await ledger.RecordAsync(db, owner, [outcome]);
+            progress.Add(mailing.Mailing, outcome);
+            next++;
+            consecutiveTransient = result switch
             {
-                foreach (var row in chunk)
-                {
-                    now = time.GetUtcNow();
-                    if (now - statesReadAt > ChunkMaxAge || now >= leaseUntil || MustStop())
-                    {
-                        break;
-                    }
-
-                    var (outcome, result) = await SendOneAsync(mailing, row, states.GetValueOrDefault(row.SubscriberId), connection, now);
-                    outcomes.Add(outcome);
-                    next++;
-                    consecutiveTransient = result switch
-                    {
-                        SendOutcome.Transient => consecutiveTransient + 1,
-                        null => consecutiveTransient,
-                        _ => 0,
-                    };
-                }
-            }
-            finally
-            {
-                // Also when something unexpected broke the chunk: what the server accepted must reach the ledger.
-                await ledger.RecordAsync(db, owner, outcomes);
-                progress.Add(mailing.Mailing, outcomes);
-            }
+                SendOutcome.Transient => consecutiveTransient + 1,
+                null => consecutiveTransient,
+                _ => 0,
+            };
         }
 
         return true;

@@ -14,14 +14,9 @@ public sealed class SendProgress(TimeProvider time, ILogger<SendProgress> logger
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Counts> _mailings = new(StringComparer.Ordinal);
 
-    /// <summary>Counts the recorded outcomes of one chunk of <paramref name="mailing"/>.</summary>
-    public void Add(string mailing, IReadOnlyCollection<DeliveryOutcome> outcomes)
+    /// <summary>Counts one recorded outcome of <paramref name="mailing"/>.</summary>
+    public void Add(string mailing, DeliveryOutcome outcome)
     {
-        if (outcomes.Count == 0)
-        {
-            return;
-        }
-
         var now = time.GetTimestamp();
         lock (_gate)
         {
@@ -30,23 +25,20 @@ public sealed class SendProgress(TimeProvider time, ILogger<SendProgress> logger
                 _mailings[mailing] = counts = new Counts { LoggedAt = now };
             }
 
-            foreach (var outcome in outcomes)
+            switch (outcome.Status)
             {
-                switch (outcome.Status)
-                {
-                    case "sent":
-                        counts.Sent++;
-                        break;
-                    case "failed":
-                        counts.Failed++;
-                        break;
-                    case "skipped":
-                        counts.Skipped++;
-                        break;
-                    default:
-                        counts.Requeued++;
-                        break;
-                }
+                case "sent":
+                    counts.Sent++;
+                    break;
+                case "failed":
+                    counts.Failed++;
+                    break;
+                case "skipped":
+                    counts.Skipped++;
+                    break;
+                default:
+                    counts.Requeued++;
+                    break;
             }
 
             var elapsed = time.GetElapsedTime(counts.LoggedAt, now);

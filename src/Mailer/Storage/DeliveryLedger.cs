@@ -246,62 +246,58 @@ public sealed class DeliveryLedger(Database database)
         return claimed.OrderBy(c => c.Id).ToList();
     }
 
-    /// <summary>
-    /// The subscribers behind <paramref name="rows"/> as they are now (unsubscribes and done marks count at send time),
-    /// by subscriber id; an erased subscriber is missing. One query for a chunk of rows of one mailing.
-    /// </summary>
-    public async Task<IReadOnlyDictionary<long, SendingState>> SendingStatesAsync(DbConnection connection, string mailing,
-        IEnumerable<ClaimedDelivery> rows)
-    {
-        var states = await connection.QueryAsync<SendingState>(
+    /// <summary>The subscriber behind a row as it is now (unsubscribes and done marks count at send time); null once erased.</summary>
+    public Task<SendingState?> SendingStateAsync(DbConnection connection, ClaimedDelivery row) =>
+        connection.QuerySingleOrDefaultAsync<SendingState>(
             """
             SELECT s.id AS SubscriberId, s.email AS Email, s.locale AS Locale, s.platforms AS Platforms,
                    s.done_platforms AS DonePlatforms, s.status AS Status,
                    (SELECT MAX(o.sent_at) FROM deliveries o WHERE o.subscriber_id = s.id AND o.mailing <> @Mailing) AS LastOtherSentAt
-            FROM subscribers s WHERE s.id IN @SubscriberIds
+            FROM subscribers s WHERE s.id = @SubscriberId
             """,
-            new { Mailing = mailing, SubscriberIds = rows.Select(r => r.SubscriberId).ToArray() });
-        return states.ToDictionary(s => s.SubscriberId);
-    }
+            new { row.SubscriberId, row.Mailing });
 
     /// <summary>
-    /// Records the outcomes of a chunk of rows in one transaction; each row only while its lease is still
-    /// <paramref name="owner"/>'s (a row whose lease ran out and was claimed again is the new owner's to record).
-    /// Returns how many rows were recorded.
+    /// Records outcomes, several in one transaction; each row only while its lease is still <paramref name="owner"/>'s
+    /// (a row whose lease ran out and was claimed again is the new owner's to record). Returns how many rows were recorded.
     /// </summary>
     public async Task<int> RecordAsync(DbConnection connection, string owner, IReadOnlyCollection<DeliveryOutcome> outcomes)
     {
-        if (outcomes.Count == 0)
+        if (outcomes.Count <= 1)
         {
-            return 0;
+            // The sender's case, once per message: one statement commits on its own.
+            return outcomes.Count == 0 ? 0 : await connection.ExecuteAsync(RecordSql(outcomes.First()), RecordParameters(owner, outcomes.First()));
         }
 
         var recorded = 0;
         await using var transaction = await connection.BeginTransactionAsync();
-        foreach (var group in outcomes.GroupBy(o => o.Status))
+        foreach (var outcome in outcomes)
         {
-            var sql = group.Key switch
-            {
-                "sent" => MarkSent,
-                "queued" => Requeue,
-                _ => MarkFinished,
-            };
-            recorded += await connection.ExecuteAsync(sql, group.Select(o => new
-            {
-                o.Id,
-                Owner = owner,
-                o.Status,
-                Attempted = o.Attempted ? 1 : 0,
-                Now = o.At.ToUnixTimeMilliseconds(),
-                NotBefore = o.NotBefore?.ToUnixTimeMilliseconds(),
-                o.MessageId,
-                Reply = o.Reply is null ? null : Trim(o.Reply),
-            }), transaction);
+            recorded += await connection.ExecuteAsync(RecordSql(outcome), RecordParameters(owner, outcome), transaction);
         }
 
         await transaction.CommitAsync();
         return recorded;
     }
+
+    private static string RecordSql(DeliveryOutcome outcome) => outcome.Status switch
+    {
+        "sent" => MarkSent,
+        "queued" => Requeue,
+        _ => MarkFinished,
+    };
+
+    private static object RecordParameters(string owner, DeliveryOutcome outcome) => new
+    {
+        outcome.Id,
+        Owner = owner,
+        outcome.Status,
+        Attempted = outcome.Attempted ? 1 : 0,
+        Now = outcome.At.ToUnixTimeMilliseconds(),
+        NotBefore = outcome.NotBefore?.ToUnixTimeMilliseconds(),
+        outcome.MessageId,
+        Reply = outcome.Reply is null ? null : Trim(outcome.Reply),
+    };
 
     /// <summary>Extends the lease of everything <paramref name="owner"/> still holds; returns how many rows that is.</summary>
     public async Task<int> RenewLeaseAsync(string owner, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
