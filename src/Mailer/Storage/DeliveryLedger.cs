@@ -263,6 +263,7 @@ public sealed class DeliveryLedger(Database database)
     /// </summary>
     public async Task<int> RecordAsync(DbConnection connection, string owner, IReadOnlyCollection<DeliveryOutcome> outcomes)
     {
+        using var turn = await database.EnterWriteAsync();
         if (outcomes.Count <= 1)
         {
             // The sender's case, once per message: one statement commits on its own.
