@@ -53,7 +53,7 @@ pg_url() { python3 -c '
 import sys
 kv = dict(p.split("=", 1) for p in sys.argv[1].split(";") if p)
 kv = {k.lower(): v for k, v in kv.items()}
-print(f"postgresql://{kv.get("username","postgres")}:{kv.get("password","")}@{kv.get("host","127.0.0.1")}:{kv.get("port","5432")}/{kv["database"]}")' "$PG"; }
+print("postgresql://%s:%s@%s:%s/%s" % (kv.get("username", "postgres"), kv.get("password", ""), kv.get("host", "127.0.0.1"), kv.get("port", "5432"), kv["database"]))' "$PG"; }
 
 # prepare_store: a store with N confirmed subscribers whose earlier mails went out three days ago.
 prepare_store() {
