@@ -86,7 +86,8 @@ public sealed class TemplateRenderer
             (marked, markedLinks) => RenderInFull(knownMailing, locale, marked, markedLinks, now));
     }
 
-    private RenderedMail RenderInFull(string knownMailing, string locale, Recipient recipient, MailLinks links, DateTimeOffset now)
+    /// <summary>Every template of the mail run through Scriban for this recipient: the way without variants (and the benchmarks' reference).</summary>
+    internal RenderedMail RenderInFull(string knownMailing, string locale, Recipient recipient, MailLinks links, DateTimeOffset now)
     {
         var (textModel, htmlModel) = _model.Create(knownMailing, locale, recipient, links, now);
 
