@@ -40,4 +40,7 @@ internal static partial class CampaignsLog
 
     [LoggerMessage(4008, LogLevel.Warning, "Mailing {Mailing}: the batch's lease ran out while a message hung; {Count} rows left to the job that took them back")]
     public static partial void LeaseLost(ILogger logger, string mailing, int count);
+
+    [LoggerMessage(4009, LogLevel.Information, "Mailing {Mailing}: {Sent} sent, {Failed} failed, {Skipped} skipped, {Requeued} back in the queue by this process; {PerSecond} sent a second lately")]
+    public static partial void Progress(ILogger logger, string mailing, long sent, long failed, long skipped, long requeued, long perSecond);
 }

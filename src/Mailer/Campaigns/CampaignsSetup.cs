@@ -31,6 +31,7 @@ public static class CampaignsSetup
         services.AddSingleton<DashboardAccess>();
         services.AddTransient<DispatchJob>();
         services.AddTransient<SendBatchJob>();
+        services.AddSingleton<SendProgress>();
         services.AddSingleton<IOperatorCommand, StatusCommand>();
         services.AddSingleton<IOperatorCommand, TimelineCommand>();
 

@@ -63,7 +63,7 @@ public sealed class DispatchJob(
                 CampaignsLog.RowsCreated(logger, mailing.Mailing, created);
             }
 
-            var claimable = await ledger.CountClaimableAsync(mailing.Mailing, now, cancellationToken);
+            var claimable = await ledger.CountClaimableAsync(mailing.Mailing, now, (long)smtp.Value.Connections * options.Value.BatchSize, cancellationToken);
             if (claimable > 0)
             {
                 EnsureSenders(mailing.Mailing, claimable);

@@ -9,21 +9,22 @@ namespace Mailer.Campaigns;
 /// <summary>
 /// The sending pipeline. The dispatcher has written one ledger row per subscriber and mailing and keeps about
 /// <c>Smtp:Connections</c> of these jobs waiting in the <c>send</c> queue, whose server runs that many workers.
-/// Each job opens one SMTP connection and, batch after batch, claims <c>Campaign:BatchSize</c> rows under a lease,
-/// and for each row: reads the subscriber as they are now (an unsubscribe or a done mark counts until the last
-/// moment), applies the campaign's rules, renders and builds the message, sends (the transport holds to <c>Smtp:MaxMessagesPerSecond</c>), and
-/// records the outcome in the ledger right after the server answered. A transient failure puts the row back with a
-/// growing delay until <c>Campaign:MaxAttempts</c>; a permanent one is recorded with the server's reply.
+/// Each job opens one SMTP connection and, batch after batch, claims <c>Campaign:BatchSize</c> rows under a lease.
+/// For each row it reads the subscriber as they are now (an unsubscribe or a done mark counts until that moment),
+/// applies the campaign's rules, composes the message (the mail's variant is rendered once and filled in with this
+/// subscriber's address and links), sends it (the transport holds to <c>Smtp:MaxMessagesPerSecond</c>) and records
+/// the outcome the moment the server answered. A transient failure puts the row back with a growing delay until
+/// <c>Campaign:MaxAttempts</c>; a permanent one is recorded with the server's reply.
 /// Everything is safe to repeat: a row is only touched while its lease is this job's, and a job that dies leaves its
-/// rows leased until the lease runs out, when the next claim takes them back. The one message that can go out
-/// twice is one the server accepted just before the process died, before its row was recorded: at most one per
-/// open connection.
+/// rows leased until the lease runs out, when the next claim takes them back. The one window: a message the server
+/// accepted in the moment the process died, before its row was recorded, goes out again — one per open connection.
 /// </summary>
 public sealed class SendBatchJob(
     DeliveryLedger ledger,
     CampaignClock clock,
     MailComposer composer,
     IMailTransport transport,
+    SendProgress progress,
     IBackgroundJobClient jobs,
     IOptions<CampaignOptions> options,
     TimeProvider time,
@@ -68,30 +69,26 @@ public sealed class SendBatchJob(
         }
     }
 
-    /// <summary>Sends one claimed batch; false when the job should stop (server unreachable, shutdown, lease lost).</summary>
+    /// <summary>Sends one claimed batch, row by row; false when the job should stop (server unreachable, shutdown, lease lost).</summary>
     private async Task<bool> SendAsync(ScheduledMailing mailing, IReadOnlyList<ClaimedDelivery> rows, string owner,
         DateTimeOffset leaseUntil, IMailConnection connection, CancellationToken cancellationToken)
     {
         var campaign = options.Value;
-        var platforms = campaign.Platforms.Keys.ToList();
         var leaseRenewedAt = time.GetUtcNow();
         var consecutiveTransient = 0;
+        bool MustStop() => cancellationToken.IsCancellationRequested || consecutiveTransient >= ConsecutiveTransientLimit;
 
         await using var db = await ledger.OpenAsync(CancellationToken.None);
-        for (var i = 0; i < rows.Count; i++)
+        var next = 0;
+        while (next < rows.Count)
         {
-            var row = rows[i];
             var now = time.GetUtcNow();
-            if (cancellationToken.IsCancellationRequested || consecutiveTransient >= ConsecutiveTransientLimit)
+            if (MustStop())
             {
                 // Shutting down, or the server is not taking mail: the rest goes back to the queue untried.
                 var notBefore = cancellationToken.IsCancellationRequested ? now : now + campaign.RetryBaseDelay;
-                foreach (var rest in rows.Skip(i))
-                {
-                    await ledger.RequeueAsync(db, rest.Id, owner, attempted: false, now, notBefore, reply: null);
-                }
-
-                CampaignsLog.BatchStopped(logger, mailing.Mailing, rows.Count - i, cancellationToken.IsCancellationRequested);
+                await ledger.RecordAsync(db, owner, [.. rows.Skip(next).Select(r => DeliveryOutcome.Requeued(r.Id, attempted: false, now, notBefore, reply: null))]);
+                CampaignsLog.BatchStopped(logger, mailing.Mailing, rows.Count - next, cancellationToken.IsCancellationRequested);
                 return false;
             }
 
@@ -99,16 +96,16 @@ public sealed class SendBatchJob(
             {
                 // A message hung longer than the lease: another job may have taken the rest of the batch back by now.
                 // Sending them too would send them twice; they are that job's now (or the next claim's).
-                CampaignsLog.LeaseLost(logger, mailing.Mailing, rows.Count - i);
+                CampaignsLog.LeaseLost(logger, mailing.Mailing, rows.Count - next);
                 return false;
             }
 
             if (now - leaseRenewedAt > campaign.LeaseDuration / 3)
             {
                 // A job that stalled past its lease may have lost rows to another job: it must not send them again.
-                if (await ledger.RenewLeaseAsync(owner, now + campaign.LeaseDuration, CancellationToken.None) < rows.Count - i)
+                if (await ledger.RenewLeaseAsync(owner, now + campaign.LeaseDuration, CancellationToken.None) < rows.Count - next)
                 {
-                    CampaignsLog.LeaseLost(logger, mailing.Mailing, rows.Count - i);
+                    CampaignsLog.LeaseLost(logger, mailing.Mailing, rows.Count - next);
                     return true;
                 }
 
@@ -116,48 +113,57 @@ public sealed class SendBatchJob(
                 leaseRenewedAt = now;
             }
 
+            // One row: the subscriber read right before the message, the outcome recorded right after the answer.
+            var row = rows[next];
             var subscriber = await ledger.SendingStateAsync(db, row);
-            var decision = DeliveryRules.Decide(mailing, subscriber, platforms, campaign.MinGapBetweenMails, now);
-            if (!decision.Send)
+            var (outcome, result) = await SendOneAsync(mailing, row, subscriber, connection, now);
+            await ledger.RecordAsync(db, owner, [outcome]);
+            progress.Add(mailing.Mailing, outcome);
+            next++;
+            consecutiveTransient = result switch
             {
-                await ledger.MarkFinishedAsync(db, row.Id, owner, "skipped", attempted: false, now, decision.SkipReason!);
-                continue;
-            }
-
-            var recipient = new Recipient(row.SubscriberId, subscriber!.Email, subscriber.Locale, decision.Platforms);
-            var message = composer.Compose(mailing.Mailing, recipient, now);
-
-            // The message in flight finishes even when the host is stopping: its outcome must reach the ledger.
-            var result = await connection.SendAsync(message, CancellationToken.None);
-            now = time.GetUtcNow();
-            switch (result.Outcome)
-            {
-                case SendOutcome.Accepted:
-                    consecutiveTransient = 0;
-                    await ledger.MarkSentAsync(db, row.Id, owner, now, message.MessageId, result.Reply);
-                    break;
-                case SendOutcome.Permanent:
-                    consecutiveTransient = 0;
-                    await ledger.MarkFinishedAsync(db, row.Id, owner, "failed", attempted: true, now, result.Reply);
-                    CampaignsLog.Rejected(logger, row.Id, mailing.Mailing, result.Reply);
-                    break;
-                default:
-                    consecutiveTransient++;
-                    if (row.Attempts + 1 >= campaign.MaxAttempts)
-                    {
-                        await ledger.MarkFinishedAsync(db, row.Id, owner, "failed", attempted: true, now, result.Reply);
-                        CampaignsLog.GaveUp(logger, row.Id, mailing.Mailing, row.Attempts + 1, result.Reply);
-                    }
-                    else
-                    {
-                        var retryAt = now + DeliveryRules.Backoff(campaign.RetryBaseDelay, row.Attempts + 1);
-                        await ledger.RequeueAsync(db, row.Id, owner, attempted: true, now, retryAt, result.Reply);
-                    }
-
-                    break;
-            }
+                SendOutcome.Transient => consecutiveTransient + 1,
+                null => consecutiveTransient,
+                _ => 0,
+            };
         }
 
         return true;
+    }
+
+    /// <summary>One row: the rules, then the message; the outcome to record and the server's verdict (null when skipped).</summary>
+    private async Task<(DeliveryOutcome Outcome, SendOutcome? Result)> SendOneAsync(ScheduledMailing mailing, ClaimedDelivery row,
+        SendingState? subscriber, IMailConnection connection, DateTimeOffset now)
+    {
+        var campaign = options.Value;
+        var decision = DeliveryRules.Decide(mailing, subscriber, campaign.Platforms.Keys, campaign.MinGapBetweenMails, now);
+        if (!decision.Send)
+        {
+            return (DeliveryOutcome.Finished(row.Id, "skipped", attempted: false, now, decision.SkipReason!), null);
+        }
+
+        var recipient = new Recipient(row.SubscriberId, subscriber!.Email, subscriber.Locale, decision.Platforms);
+        var message = composer.Compose(mailing.Mailing, recipient, now);
+
+        // The message in flight finishes even when the host is stopping: its outcome must reach the ledger.
+        var result = await connection.SendAsync(message, CancellationToken.None);
+        now = time.GetUtcNow();
+        switch (result.Outcome)
+        {
+            case SendOutcome.Accepted:
+                return (DeliveryOutcome.Sent(row.Id, now, message.MessageId, result.Reply), result.Outcome);
+            case SendOutcome.Permanent:
+                CampaignsLog.Rejected(logger, row.Id, mailing.Mailing, result.Reply);
+                return (DeliveryOutcome.Finished(row.Id, "failed", attempted: true, now, result.Reply), result.Outcome);
+            default:
+                if (row.Attempts + 1 >= campaign.MaxAttempts)
+                {
+                    CampaignsLog.GaveUp(logger, row.Id, mailing.Mailing, row.Attempts + 1, result.Reply);
+                    return (DeliveryOutcome.Finished(row.Id, "failed", attempted: true, now, result.Reply), result.Outcome);
+                }
+
+                var retryAt = now + DeliveryRules.Backoff(campaign.RetryBaseDelay, row.Attempts + 1);
+                return (DeliveryOutcome.Requeued(row.Id, attempted: true, now, retryAt, result.Reply), result.Outcome);
+        }
     }
 }

@@ -21,6 +21,10 @@ public sealed class MessageFactory
 
     private static readonly SearchValues<char> Controls = SearchValues.Create(ControlChars);
 
+    // Printable ASCII and the line breaks and tab of plain text.
+    private static readonly SearchValues<char> SevenBitText =
+        SearchValues.Create([.. Enumerable.Range(0x20, 0x5F).Select(c => (char)c), '\t', '\r', '\n']);
+
     private readonly string _fromName;
     private readonly string _fromAddress;
     private readonly string? _replyToName;
@@ -81,8 +85,31 @@ public sealed class MessageFactory
     {
         var part = new TextPart(subtype);
         part.SetText(System.Text.Encoding.UTF8, text);
-        part.ContentTransferEncoding = part.GetBestEncoding(EncodingConstraint.SevenBit);
+        part.ContentTransferEncoding = SevenBitEncoding(text);
         return part;
+    }
+
+    /// <summary>
+    /// How the text travels over a 7-bit channel: as it is when it is printable ASCII in lines of at most 998
+    /// characters (RFC 5322), else quoted-printable. Decided on the string; MimeKit's <c>GetBestEncoding</c> would run
+    /// the encoded bytes through a filter for every message.
+    /// </summary>
+    internal static ContentEncoding SevenBitEncoding(string text)
+    {
+        if (text.AsSpan().ContainsAnyExcept(SevenBitText))
+        {
+            return ContentEncoding.QuotedPrintable;
+        }
+
+        foreach (var line in text.AsSpan().EnumerateLines())
+        {
+            if (line.Length > 998)
+            {
+                return ContentEncoding.QuotedPrintable;
+            }
+        }
+
+        return ContentEncoding.SevenBit;
     }
 
     private static MailboxAddress ParseRecipient(string email)

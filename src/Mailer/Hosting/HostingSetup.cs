@@ -28,6 +28,12 @@ public static class HostingSetup
     {
         app.UseStatusCodePages();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = HealthReportWriter.WriteAsync });
+        if (app.Configuration.GetValue<bool>("Benchmarks:BareEndpoint"))
+        {
+            // For bench/signup.sh only: this server answering 202 and doing nothing else, the yardstick for POST /subscribe.
+            app.MapPost("/bench/bare", () => TypedResults.Accepted((string?)null)).ExcludeFromDescription();
+        }
+
         return app;
     }
 }

@@ -72,9 +72,7 @@ internal sealed class MailModel
     /// <summary>The models of one mail: <paramref name="locale"/> and <paramref name="mailing"/> are known names.</summary>
     public (ScriptObject Text, ScriptObject Html) Create(string mailing, string locale, Recipient recipient, MailLinks links, DateTimeOffset now)
     {
-        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, _zone).DateTime);
-        var daysLeft = Math.Max(0, _lastDay.DayNumber - today.DayNumber);
-        var afterDeadline = now > _deadline;
+        var (daysLeft, afterDeadline) = Day(now);
         var platforms = ChosenPlatforms(recipient, links);
         string? confirmUrl = null;
         if (mailing == Mailings.Confirm)
@@ -125,6 +123,13 @@ internal sealed class MailModel
 
             return model;
         }
+    }
+
+    /// <summary>All the model takes from the time: two moments with the same day render the same mail.</summary>
+    public (int DaysLeft, bool AfterDeadline) Day(DateTimeOffset now)
+    {
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, _zone).DateTime);
+        return (Math.Max(0, _lastDay.DayNumber - today.DayNumber), now > _deadline);
     }
 
     public static string HtmlEncode(string value) => HtmlEncoder.Encode(value);

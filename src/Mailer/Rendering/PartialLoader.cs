@@ -12,6 +12,8 @@ namespace Mailer.Rendering;
 /// </summary>
 internal sealed class PartialLoader(string folder, string part, IReadOnlyDictionary<string, Template> partials) : ITemplateLoader
 {
+    public IEnumerable<Template> Templates => partials.Values;
+
     public string GetPath(TemplateContext context, SourceSpan callerSpan, string templateName)
     {
         if (!partials.TryGetValue(templateName, out var template))

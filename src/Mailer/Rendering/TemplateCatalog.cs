@@ -101,6 +101,9 @@ internal sealed class TemplateCatalog
         return new TemplateCatalog(Path.GetFullPath(directory));
     }
 
+    /// <summary>Every template: mails, layouts and partials.</summary>
+    public IEnumerable<Template> All => _mails.Values.Concat(_layouts.Values).Concat(_partials.Values.SelectMany(p => p.Templates));
+
     public Template Mail(string locale, string mailing, string part) => _mails[(locale, mailing, part)];
 
     public Template Layout(string part) => _layouts[part];

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Mailer.Campaigns;
 using Mailer.Hosting;
@@ -13,7 +14,8 @@ namespace Mailer.Rendering;
 /// Renders the campaign's mails from the Scriban templates in <c>Rendering:TemplateDirectory</c>. All templates
 /// are read, parsed and tried once, at construction, so a missing file, a syntax error or an unknown variable
 /// stops the start with file and line. A render builds the model and evaluates the shared parsed templates in a
-/// fresh context: thread-safe, no disk access, no parsing.
+/// fresh context: thread-safe, no disk access, no parsing. Each variant of a mail (mailing, language, platforms,
+/// day) is evaluated once and then only filled in with each subscriber's address and links (<see cref="MailVariants"/>).
 /// </summary>
 public sealed class TemplateRenderer
 {
@@ -29,6 +31,7 @@ public sealed class TemplateRenderer
 
     private readonly TemplateCatalog _catalog;
     private readonly MailModel _model;
+    private readonly MailVariants? _variants;
 
     public TemplateRenderer(
         IOptions<RenderingOptions> options,
@@ -46,7 +49,20 @@ public sealed class TemplateRenderer
         _model = new MailModel(campaign.Value, mailer.Value);
         TryEveryMail(campaign.Value.DeadlineUtc);
         RenderingLog.TemplatesLoaded(logger, _catalog.Count, _catalog.Directory);
+
+        var variants = new MailVariants();
+        if ((MailVariants.WhyNot(_catalog.All) ?? CompareVariants(variants, campaign.Value.DeadlineUtc)) is { } reason)
+        {
+            RenderingLog.RenderingInFull(logger, reason);
+        }
+        else
+        {
+            _variants = variants;
+        }
     }
+
+    /// <summary>Whether mails are filled in from rendered variants (true unless a template does more with a subscriber's values than print them).</summary>
+    internal bool FillsInVariants => _variants is not null;
 
     /// <summary>Renders <paramref name="mailing"/> (one of <see cref="Mailings.All"/>) for one recipient at the time <paramref name="now"/>.</summary>
     /// <exception cref="ArgumentException">Unknown mailing or locale, or links missing for the mail.</exception>
@@ -60,6 +76,19 @@ public sealed class TemplateRenderer
         var locale = Mailings.Locales.FirstOrDefault(l => string.Equals(l, recipient.Locale, StringComparison.OrdinalIgnoreCase))
             ?? throw new ArgumentException($"Unknown locale '{recipient.Locale}'.", nameof(recipient));
 
+        if (_variants is null)
+        {
+            return RenderInFull(knownMailing, locale, recipient, links, now);
+        }
+
+        var (daysLeft, afterDeadline) = _model.Day(now);
+        return _variants.Render(knownMailing, locale, string.Create(CultureInfo.InvariantCulture, $"{daysLeft}{afterDeadline}"), recipient, links,
+            (marked, markedLinks) => RenderInFull(knownMailing, locale, marked, markedLinks, now));
+    }
+
+    /// <summary>Every template of the mail run through Scriban for this recipient: the way without variants (and the benchmarks' reference).</summary>
+    internal RenderedMail RenderInFull(string knownMailing, string locale, Recipient recipient, MailLinks links, DateTimeOffset now)
+    {
         var (textModel, htmlModel) = _model.Create(knownMailing, locale, recipient, links, now);
 
         // One context for both parts: the text model and partials first, then the HTML ones.
@@ -129,6 +158,45 @@ public sealed class TemplateRenderer
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Renders every mail both ways, in full and filled in, for addresses and links with characters that HTML encodes;
+    /// the first difference, or null when there is none.
+    /// </summary>
+    private string? CompareVariants(MailVariants variants, DateTimeOffset deadline)
+    {
+        var platforms = _model.Platforms;
+        DateTimeOffset[] times = [deadline.AddDays(-7), deadline.AddHours(-1), deadline.AddDays(1)];
+        string[] emails = ["o'hara+news&more@example.invalid", "\"a<b>\"@exämple.invalid"];
+        foreach (var (email, i) in emails.Select((e, i) => (e, i)))
+        {
+            var links = new MailLinks(
+                $"https://example.invalid/confirm/{i}?a=1&b=\"2\"",
+                $"https://example.invalid/unsubscribe/{i}?x=<y>&z='1'",
+                platforms.ToDictionary(p => p, p => $"https://example.invalid/go/{i}/{p}?q=a&r=+"),
+                platforms.ToDictionary(p => p, p => $"https://example.invalid/done/{i}/{p}?s=\"t\""));
+            foreach (var locale in Mailings.Locales)
+            {
+                foreach (var mailing in Mailings.All)
+                {
+                    foreach (var now in times)
+                    {
+                        var recipient = new Recipient(i, email, locale, i == 0 ? platforms : platforms.Take(1).ToList());
+                        var (daysLeft, afterDeadline) = _model.Day(now);
+                        var full = RenderInFull(mailing, locale, recipient, links, now);
+                        var filled = variants.Render(mailing, locale, string.Create(CultureInfo.InvariantCulture, $"{daysLeft}{afterDeadline}"), recipient, links,
+                            (marked, markedLinks) => RenderInFull(mailing, locale, marked, markedLinks, now));
+                        if (full != filled)
+                        {
+                            return $"filling in the {mailing} mail in {locale} does not give what rendering it gives";
+                        }
+                    }
+                }
+            }
+        }
+
+        return null;
     }
 
     private static ScriptObject CreateBuiltins()

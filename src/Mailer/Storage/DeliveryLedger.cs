@@ -15,9 +15,25 @@ public sealed class ClaimedDelivery
     public int Attempts { get; init; }
 }
 
+/// <summary>What became of one claimed row, to be recorded in the ledger: <c>sent</c>, <c>failed</c>, <c>skipped</c> or back to <c>queued</c>.</summary>
+public sealed record DeliveryOutcome(long Id, string Status, bool Attempted, DateTimeOffset At, string? Reply,
+    string? MessageId = null, DateTimeOffset? NotBefore = null)
+{
+    public static DeliveryOutcome Sent(long id, DateTimeOffset at, string? messageId, string reply) => new(id, "sent", true, at, reply, messageId);
+
+    /// <summary>Ends the row without a message: <c>failed</c> (with the server's reply) or <c>skipped</c> (with the reason).</summary>
+    public static DeliveryOutcome Finished(long id, string status, bool attempted, DateTimeOffset at, string reply) => new(id, status, attempted, at, reply);
+
+    /// <summary>Back to the queue, not before <paramref name="notBefore"/>; a null reply keeps the last one.</summary>
+    public static DeliveryOutcome Requeued(long id, bool attempted, DateTimeOffset at, DateTimeOffset notBefore, string? reply) =>
+        new(id, "queued", attempted, at, reply, NotBefore: notBefore);
+}
+
 /// <summary>The subscriber as the sender sees it at the moment of sending.</summary>
 public sealed class SendingState
 {
+    public long SubscriberId { get; init; }
+
     public string Email { get; init; } = "";
 
     public string Locale { get; init; } = "";
@@ -76,6 +92,50 @@ public sealed class DeliveryLedger(Database database)
 {
     private const int CreateChunk = 50_000;
 
+    // Both read one id range of subscribers by primary key: MATERIALIZED keeps SQLite from preferring the status
+    // index, which would walk every confirmed subscriber for each range. The two checks against the ledger are scalar
+    // subqueries, probed by index for each subscriber of the range: as NOT EXISTS, PostgreSQL turns them into an anti
+    // join, and with statistics taken before a mailing's rows were written (it believes there are none) it picked a
+    // nested loop over every row of that mailing for each subscriber: 30 s and a timeout per range at a million.
+    private const string AnyRowMissing = """
+        WITH chunk AS MATERIALIZED (SELECT id, status, confirmed_at FROM subscribers WHERE id > @From AND id <= @To)
+        SELECT COUNT(*) FROM (
+            SELECT 1 FROM chunk s
+            WHERE s.status = 'confirmed' AND s.confirmed_at < @ConfirmedBefore
+              AND (SELECT 1 FROM deliveries d WHERE d.subscriber_id = s.id AND d.mailing = @Mailing LIMIT 1) IS NULL
+              AND (SELECT 1 FROM deliveries o WHERE o.subscriber_id = s.id AND o.status IN ('queued', 'sending') LIMIT 1) IS NULL
+            LIMIT 1) missing
+        """;
+
+    private const string CreateMissingRows = """
+        WITH chunk AS MATERIALIZED (SELECT id, status, confirmed_at FROM subscribers WHERE id > @From AND id <= @To)
+        INSERT INTO deliveries (subscriber_id, mailing, status, attempts, created_at, updated_at, not_before, last_reply)
+        SELECT s.id, @Mailing, @Status, 0, @Now, @Now, @Now, @Reply
+        FROM chunk s
+        WHERE s.status = 'confirmed' AND s.confirmed_at < @ConfirmedBefore
+          AND (SELECT 1 FROM deliveries d WHERE d.subscriber_id = s.id AND d.mailing = @Mailing LIMIT 1) IS NULL
+          AND (SELECT 1 FROM deliveries o WHERE o.subscriber_id = s.id AND o.status IN ('queued', 'sending') LIMIT 1) IS NULL
+        ON CONFLICT (subscriber_id, mailing) DO NOTHING
+        """;
+
+    private const string MarkSent = """
+        UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = @Now, updated_at = @Now,
+               message_id = @MessageId, last_reply = @Reply, lease_owner = NULL, lease_until = NULL
+        WHERE id = @Id AND lease_owner = @Owner AND status = 'sending'
+        """;
+
+    private const string MarkFinished = """
+        UPDATE deliveries SET status = @Status, attempts = attempts + @Attempted, updated_at = @Now, last_reply = @Reply,
+               lease_owner = NULL, lease_until = NULL
+        WHERE id = @Id AND lease_owner = @Owner AND status = 'sending'
+        """;
+
+    private const string Requeue = """
+        UPDATE deliveries SET status = 'queued', attempts = attempts + @Attempted, updated_at = @Now, not_before = @NotBefore,
+               last_reply = COALESCE(@Reply, last_reply), lease_owner = NULL, lease_until = NULL
+        WHERE id = @Id AND lease_owner = @Owner AND status = 'sending'
+        """;
+
     /// <summary>The first start, recorded once; every later call returns the same moment.</summary>
     public async Task<DateTimeOffset> LaunchAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -93,7 +153,8 @@ public sealed class DeliveryLedger(Database database)
     /// <summary>
     /// Writes the missing rows of <paramref name="mailing"/> for every confirmed subscriber confirmed before
     /// <paramref name="confirmedBefore"/> who has no other mail of the campaign under way (that one goes first; the
-    /// next dispatch sees them again). Works through the subscribers in id ranges so no lock is held for long.
+    /// next dispatch sees them again). Works through the subscribers in id ranges so no lock is held for long, and
+    /// looks before it writes: a range with nothing missing, as on most dispatches, takes no write lock at all.
     /// </summary>
     public async Task<int> CreateRowsAsync(string mailing, DateTimeOffset confirmedBefore, string status, string? reply,
         DateTimeOffset now, CancellationToken cancellationToken)
@@ -103,48 +164,52 @@ public sealed class DeliveryLedger(Database database)
         var created = 0;
         for (long from = 0; from < maxId; from += CreateChunk)
         {
-            created += await connection.ExecuteAsync(
-                """
-                INSERT INTO deliveries (subscriber_id, mailing, status, attempts, created_at, updated_at, not_before, last_reply)
-                SELECT s.id, @Mailing, @Status, 0, @Now, @Now, @Now, @Reply
-                FROM subscribers s
-                WHERE s.id > @From AND s.id <= @To
-                  AND s.status = 'confirmed' AND s.confirmed_at < @ConfirmedBefore
-                  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.subscriber_id = s.id AND d.mailing = @Mailing)
-                  AND NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.subscriber_id = s.id AND o.status IN ('queued', 'sending'))
-                ON CONFLICT (subscriber_id, mailing) DO NOTHING
-                """,
-                new
-                {
-                    Mailing = mailing,
-                    Status = status,
-                    Reply = reply,
-                    Now = now.ToUnixTimeMilliseconds(),
-                    From = from,
-                    To = from + CreateChunk,
-                    ConfirmedBefore = confirmedBefore.ToUnixTimeMilliseconds(),
-                });
+            var parameters = new
+            {
+                Mailing = mailing,
+                Status = status,
+                Reply = reply,
+                Now = now.ToUnixTimeMilliseconds(),
+                From = from,
+                To = from + CreateChunk,
+                ConfirmedBefore = confirmedBefore.ToUnixTimeMilliseconds(),
+            };
+            if (await connection.ExecuteScalarAsync<long>(AnyRowMissing, parameters) > 0)
+            {
+                created += await connection.ExecuteAsync(CreateMissingRows, parameters);
+            }
         }
 
         return created;
     }
 
-    /// <summary>Rows of <paramref name="mailing"/> that a batch job could claim now: queued and due, or leased by a job that is gone.</summary>
-    public async Task<long> CountClaimableAsync(string mailing, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Rows of <paramref name="mailing"/> that a batch job could claim now, all of them.</summary>
+    public Task<long> CountClaimableAsync(string mailing, DateTimeOffset now, CancellationToken cancellationToken) =>
+        CountClaimableAsync(mailing, now, long.MaxValue, cancellationToken);
+
+    /// <summary>
+    /// Rows of <paramref name="mailing"/> that a batch job could claim now (queued and due, or leased by a job that is
+    /// gone), counted up to <paramref name="atMost"/>: the dispatcher only needs to know how many jobs to start.
+    /// </summary>
+    public async Task<long> CountClaimableAsync(string mailing, DateTimeOffset now, long atMost, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         return await connection.ExecuteScalarAsync<long>(
             """
-            SELECT COUNT(*) FROM deliveries
-            WHERE mailing = @Mailing
-              AND ((status = 'queued' AND not_before <= @Now) OR (status = 'sending' AND lease_until < @Now))
+            SELECT COUNT(*) FROM (
+                SELECT id FROM deliveries WHERE mailing = @Mailing AND status = 'queued' AND not_before <= @Now
+                UNION ALL
+                SELECT id FROM deliveries WHERE mailing = @Mailing AND status = 'sending' AND lease_until < @Now
+                LIMIT @AtMost) claimable
             """,
-            new { Mailing = mailing, Now = now.ToUnixTimeMilliseconds() });
+            new { Mailing = mailing, Now = now.ToUnixTimeMilliseconds(), AtMost = atMost });
     }
 
     /// <summary>
     /// Leases up to <paramref name="count"/> rows of <paramref name="mailing"/> to <paramref name="owner"/>: first rows
-    /// whose lease ran out (their job died), then queued ones. On PostgreSQL concurrent claims skip each other's rows.
+    /// whose lease ran out (their job died), then queued ones, longest due first. The order follows the work index
+    /// (mailing, status, not_before), so a claim reads only the rows it takes, however long the queue. On PostgreSQL
+    /// concurrent claims skip each other's rows.
     /// </summary>
     public async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(string mailing, string owner, int count, DateTimeOffset now,
         DateTimeOffset leaseUntil, CancellationToken cancellationToken)
@@ -176,7 +241,7 @@ public sealed class DeliveryLedger(Database database)
                 UPDATE deliveries SET status = 'sending', lease_owner = @Owner, lease_until = @LeaseUntil, updated_at = @Now
                 WHERE id IN (SELECT id FROM deliveries
                              WHERE mailing = @Mailing AND status = 'queued' AND not_before <= @Now
-                             ORDER BY id LIMIT @Count {skipLocked})
+                             ORDER BY not_before, id LIMIT @Count {skipLocked})
                 RETURNING id AS Id, subscriber_id AS SubscriberId, mailing AS Mailing, attempts AS Attempts
                 """, new { parameters.Mailing, parameters.Owner, Count = count - claimed.Count, parameters.Now, parameters.LeaseUntil }));
         }
@@ -184,48 +249,59 @@ public sealed class DeliveryLedger(Database database)
         return claimed.OrderBy(c => c.Id).ToList();
     }
 
-    /// <summary>The subscriber behind a row as it is now (unsubscribes and done marks count at send time).</summary>
-    public async Task<SendingState?> SendingStateAsync(DbConnection connection, ClaimedDelivery row)
-    {
-        return await connection.QuerySingleOrDefaultAsync<SendingState>(
+    /// <summary>The subscriber behind a row as it is now (unsubscribes and done marks count at send time); null once erased.</summary>
+    public Task<SendingState?> SendingStateAsync(DbConnection connection, ClaimedDelivery row) =>
+        connection.QuerySingleOrDefaultAsync<SendingState>(
             """
-            SELECT s.email AS Email, s.locale AS Locale, s.platforms AS Platforms, s.done_platforms AS DonePlatforms,
-                   s.status AS Status,
+            SELECT s.id AS SubscriberId, s.email AS Email, s.locale AS Locale, s.platforms AS Platforms,
+                   s.done_platforms AS DonePlatforms, s.status AS Status,
                    (SELECT MAX(o.sent_at) FROM deliveries o WHERE o.subscriber_id = s.id AND o.mailing <> @Mailing) AS LastOtherSentAt
             FROM subscribers s WHERE s.id = @SubscriberId
             """,
             new { row.SubscriberId, row.Mailing });
+
+    /// <summary>
+    /// Records outcomes, several in one transaction; each row only while its lease is still <paramref name="owner"/>'s
+    /// (a row whose lease ran out and was claimed again is the new owner's to record). Returns how many rows were recorded.
+    /// </summary>
+    public async Task<int> RecordAsync(DbConnection connection, string owner, IReadOnlyCollection<DeliveryOutcome> outcomes)
+    {
+        using var turn = await database.EnterWriteAsync();
+        if (outcomes.Count <= 1)
+        {
+            // The sender's case, once per message: one statement commits on its own.
+            return outcomes.Count == 0 ? 0 : await connection.ExecuteAsync(RecordSql(outcomes.First()), RecordParameters(owner, outcomes.First()));
+        }
+
+        var recorded = 0;
+        await using var transaction = await connection.BeginTransactionAsync();
+        foreach (var outcome in outcomes)
+        {
+            recorded += await connection.ExecuteAsync(RecordSql(outcome), RecordParameters(owner, outcome), transaction);
+        }
+
+        await transaction.CommitAsync();
+        return recorded;
     }
 
-    /// <summary>Records an accepted message; only while the lease is still the caller's.</summary>
-    public Task<int> MarkSentAsync(DbConnection connection, long id, string owner, DateTimeOffset now, string? messageId, string reply) =>
-        connection.ExecuteAsync(
-            """
-            UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = @Now, updated_at = @Now,
-                   message_id = @MessageId, last_reply = @Reply, lease_owner = NULL, lease_until = NULL
-            WHERE id = @Id AND lease_owner = @Owner AND status = 'sending'
-            """,
-            new { Id = id, Owner = owner, Now = now.ToUnixTimeMilliseconds(), MessageId = messageId, Reply = Trim(reply) });
+    private static string RecordSql(DeliveryOutcome outcome) => outcome.Status switch
+    {
+        "sent" => MarkSent,
+        "queued" => Requeue,
+        _ => MarkFinished,
+    };
 
-    /// <summary>Ends a row without a message: <c>failed</c> (with the server's reply) or <c>skipped</c> (with the reason).</summary>
-    public Task<int> MarkFinishedAsync(DbConnection connection, long id, string owner, string status, bool attempted, DateTimeOffset now, string reply) =>
-        connection.ExecuteAsync(
-            """
-            UPDATE deliveries SET status = @Status, attempts = attempts + @Attempted, updated_at = @Now, last_reply = @Reply,
-                   lease_owner = NULL, lease_until = NULL
-            WHERE id = @Id AND lease_owner = @Owner AND status = 'sending'
-            """,
-            new { Id = id, Owner = owner, Status = status, Attempted = attempted ? 1 : 0, Now = now.ToUnixTimeMilliseconds(), Reply = Trim(reply) });
-
-    /// <summary>Puts a row back in the queue, not before <paramref name="notBefore"/>; counts an attempt if one was made.</summary>
-    public Task<int> RequeueAsync(DbConnection connection, long id, string owner, bool attempted, DateTimeOffset now, DateTimeOffset notBefore, string? reply) =>
-        connection.ExecuteAsync(
-            """
-            UPDATE deliveries SET status = 'queued', attempts = attempts + @Attempted, updated_at = @Now, not_before = @NotBefore,
-                   last_reply = COALESCE(@Reply, last_reply), lease_owner = NULL, lease_until = NULL
-            WHERE id = @Id AND lease_owner = @Owner AND status = 'sending'
-            """,
-            new { Id = id, Owner = owner, Attempted = attempted ? 1 : 0, Now = now.ToUnixTimeMilliseconds(), NotBefore = notBefore.ToUnixTimeMilliseconds(), Reply = reply is null ? null : Trim(reply) });
+    private static object RecordParameters(string owner, DeliveryOutcome outcome) => new
+    {
+        outcome.Id,
+        Owner = owner,
+        outcome.Status,
+        Attempted = outcome.Attempted ? 1 : 0,
+        Now = outcome.At.ToUnixTimeMilliseconds(),
+        NotBefore = outcome.NotBefore?.ToUnixTimeMilliseconds(),
+        outcome.MessageId,
+        Reply = outcome.Reply is null ? null : Trim(outcome.Reply),
+    };
 
     /// <summary>Extends the lease of everything <paramref name="owner"/> still holds; returns how many rows that is.</summary>
     public async Task<int> RenewLeaseAsync(string owner, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
@@ -243,7 +319,7 @@ public sealed class DeliveryLedger(Database database)
         return await connection.ExecuteAsync(
             """
             UPDATE deliveries SET status = 'skipped', updated_at = @Now, last_reply = @Reason, lease_owner = NULL, lease_until = NULL
-            WHERE mailing = @Mailing AND (status = 'queued' OR (status = 'sending' AND lease_until < @Now))
+            WHERE mailing = @Mailing AND status IN ('queued', 'sending') AND (status = 'queued' OR lease_until < @Now)
             """,
             new { Mailing = mailing, Now = now.ToUnixTimeMilliseconds(), Reason = reason });
     }

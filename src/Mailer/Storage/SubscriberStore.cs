@@ -17,6 +17,7 @@ public sealed partial class SubscriberStore(Database database) : ISubscriberStor
         var at = now.ToUnixTimeMilliseconds();
         var choices = new { signup.Email, signup.Locale, Platforms = string.Join(',', signup.Platforms), Now = at };
         await using var connection = await database.OpenAsync(cancellationToken);
+        using var turn = await database.EnterWriteAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
         // The insert comes first: it takes SQLite's write lock, and it settles a race of two first signups.
@@ -158,6 +159,7 @@ public sealed partial class SubscriberStore(Database database) : ISubscriberStor
     public async Task<bool> MarkConfirmationSentAsync(long subscriberId, DateTimeOffset requestedAt, DateTimeOffset sentAt, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
+        using var turn = await database.EnterWriteAsync(cancellationToken);
         return await connection.ExecuteAsync(Command(MarkConfirmationSent, new
         {
             Id = subscriberId,

@@ -22,6 +22,31 @@ public class MessageFactoryTests
         return MimeMessage.Load(stream);
     }
 
+    [Theory]
+    [InlineData("Hello,\nplain ASCII in short lines.\n")]
+    [InlineData("Hallo,\nSchritt für Schritt.\n")]
+    [InlineData("tab\tand \"quotes\" & <tags>\r\n")]
+    [InlineData("a line of 1000 characters: ")]
+    public void TransferEncoding_IsWhatMimeKitWouldChooseForSevenBit(string text)
+    {
+        if (text.StartsWith("a line of 1000", StringComparison.Ordinal))
+        {
+            text += new string('x', 1000);
+        }
+
+        var part = new TextPart("plain");
+        part.SetText(Encoding.UTF8, text);
+
+        Assert.Equal(part.GetBestEncoding(EncodingConstraint.SevenBit, TestContext.Current.CancellationToken), MessageFactory.SevenBitEncoding(text));
+    }
+
+    [Fact]
+    public void TransferEncoding_OfTextWithAControlCharacter_IsQuotedPrintable()
+    {
+        // MimeKit would let a bell through as 7bit; quoted-printable carries it without doubt.
+        Assert.Equal(ContentEncoding.QuotedPrintable, MessageFactory.SevenBitEncoding("a bell \u0007 in the text"));
+    }
+
     [Fact]
     public void Body_IsTextThenHtml_InUtf8_AndSevenBitSafe()
     {

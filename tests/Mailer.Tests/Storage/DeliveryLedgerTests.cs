@@ -101,10 +101,12 @@ public sealed class DeliveryLedgerTests
         Assert.Equal(4, claimableAfter);
         Assert.Equal(dead.Select(d => d.Id), afterLease.Select(r => r.Id));
         await using var connection = await store.Database.OpenAsync(Cancel);
-        Assert.Equal(0, await ledger.MarkSentAsync(connection, dead[0].Id, "dead", T0.AddMinutes(4), "<a@x>", "250 ok"));
-        Assert.Equal(0, await ledger.RequeueAsync(connection, dead[1].Id, "dead", attempted: true, T0.AddMinutes(4), T0.AddMinutes(4), "451"));
-        Assert.Equal(1, await ledger.MarkSentAsync(connection, dead[0].Id, "heir", T0.AddMinutes(4), "<a@x>", "250 ok"));
-        Assert.Equal(1, await ledger.MarkFinishedAsync(connection, dead[1].Id, "heir", "failed", attempted: true, T0.AddMinutes(4), "550 no"));
+        Assert.Equal(0, await ledger.RecordAsync(connection, "dead", [
+            DeliveryOutcome.Sent(dead[0].Id, T0.AddMinutes(4), "<a@x>", "250 ok"),
+            DeliveryOutcome.Requeued(dead[1].Id, attempted: true, T0.AddMinutes(4), T0.AddMinutes(4), "451")]));
+        Assert.Equal(2, await ledger.RecordAsync(connection, "heir", [
+            DeliveryOutcome.Sent(dead[0].Id, T0.AddMinutes(4), "<a@x>", "250 ok"),
+            DeliveryOutcome.Finished(dead[1].Id, "failed", attempted: true, T0.AddMinutes(4), "550 no")]));
     }
 
     [Theory]
@@ -135,7 +137,7 @@ public sealed class DeliveryLedgerTests
         var row = Assert.Single(await ledger.ClaimAsync("announcement", "job", 10, T0, T0 + Lease, Cancel));
         await using (var connection = await store.Database.OpenAsync(Cancel))
         {
-            await ledger.RequeueAsync(connection, row.Id, "job", attempted: true, T0, T0.AddMinutes(1), "451 4.3.0 later");
+            await ledger.RecordAsync(connection, "job", [DeliveryOutcome.Requeued(row.Id, attempted: true, T0, T0.AddMinutes(1), "451 4.3.0 later")]);
         }
 
         Assert.Empty(await ledger.ClaimAsync("announcement", "job", 10, T0.AddSeconds(59), T0.AddSeconds(59) + Lease, Cancel));
@@ -154,7 +156,7 @@ public sealed class DeliveryLedgerTests
         var rows = await ledger.ClaimAsync("announcement", "job", 2, T0, T0 + Lease, Cancel);
         await using (var connection = await store.Database.OpenAsync(Cancel))
         {
-            await ledger.MarkSentAsync(connection, rows[0].Id, "job", T0.AddSeconds(1), "<m1@example.org>", "250 2.0.0 Ok: queued as " + new string('x', 600));
+            await ledger.RecordAsync(connection, "job", [DeliveryOutcome.Sent(rows[0].Id, T0.AddSeconds(1), "<m1@example.org>", "250 2.0.0 Ok: queued as " + new string('x', 600))]);
         }
 
         var skipped = await ledger.SkipUnsentAsync("announcement", T0.AddMinutes(1), "skipped: its moment passed", Cancel);

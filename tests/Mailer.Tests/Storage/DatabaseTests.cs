@@ -1,0 +1,66 @@
+using Dapper;
+using Mailer.Storage;
+
+namespace Mailer.Tests.Storage;
+
+public sealed class DatabaseTests
+{
+    [Fact]
+    public async Task EnterWrite_OnSqlite_LetsOneWriterInAtATime_InTurn()
+    {
+        await using var store = await TestStore.CreateAsync(StorageProvider.Sqlite);
+        var first = await store.Database.EnterWriteAsync(TestContext.Current.CancellationToken);
+        var second = store.Database.EnterWriteAsync(TestContext.Current.CancellationToken).AsTask();
+        var third = store.Database.EnterWriteAsync(TestContext.Current.CancellationToken).AsTask();
+
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+        Assert.False(second.IsCompleted);
+        Assert.False(third.IsCompleted);
+
+        first!.Dispose();
+        first.Dispose();   // a second dispose gives back nothing more
+        using var secondTurn = await second.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+        Assert.False(third.IsCompleted);
+    }
+
+    [Fact]
+    public async Task EnterWrite_Cancelled_WhileWaiting_LeavesTheTurnToTheOthers()
+    {
+        await using var store = await TestStore.CreateAsync(StorageProvider.Sqlite);
+        using var cancel = new CancellationTokenSource();
+        var first = await store.Database.EnterWriteAsync(TestContext.Current.CancellationToken);
+        var gaveUp = store.Database.EnterWriteAsync(cancel.Token).AsTask();
+        var next = store.Database.EnterWriteAsync(TestContext.Current.CancellationToken).AsTask();
+
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => gaveUp);
+        first!.Dispose();
+        using var turn = await next.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        Assert.NotNull(turn);
+    }
+
+    [Fact]
+    public async Task Open_OnSqlite_AReusedPooledConnection_KeepsItsSettings()
+    {
+        await using var store = await TestStore.CreateAsync(StorageProvider.Sqlite);
+        for (var i = 0; i < 3; i++)
+        {
+            await using var connection = await store.Database.OpenAsync(TestContext.Current.CancellationToken);
+            Assert.Equal(1, await connection.ExecuteScalarAsync<long>("PRAGMA foreign_keys"));
+            Assert.Equal(1, await connection.ExecuteScalarAsync<long>("PRAGMA synchronous"));   // NORMAL
+            Assert.Equal(-512, await connection.ExecuteScalarAsync<long>("PRAGMA cache_size"));
+            Assert.True(await connection.ExecuteScalarAsync<long>("PRAGMA busy_timeout") > 0);
+        }
+    }
+
+    [Fact]
+    public async Task EnterWrite_OnPostgreSql_HasNothingToWaitFor()
+    {
+        await using var store = await TestStore.CreateAsync(StorageProvider.PostgreSql);
+        using var first = await store.Database.EnterWriteAsync(TestContext.Current.CancellationToken);
+        using var second = await store.Database.EnterWriteAsync(TestContext.Current.CancellationToken);
+        Assert.Null(first);
+        Assert.Null(second);
+    }
+}
