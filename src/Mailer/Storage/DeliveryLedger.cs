@@ -208,8 +208,10 @@ public sealed class DeliveryLedger(Database database)
     /// <summary>
     /// Leases up to <paramref name="count"/> rows of <paramref name="mailing"/> to <paramref name="owner"/>: first rows
     /// whose lease ran out (their job died), then queued ones, longest due first. The order follows the work index
-    /// (mailing, status, not_before), so a claim reads only the rows it takes, however long the queue. On PostgreSQL
-    /// concurrent claims skip each other's rows.
+    /// (mailing, status, not_before), so a claim reads only the rows it takes, however long the queue; nothing after
+    /// not_before, not even the id: PostgreSQL's index does not carry it, and it sorted every queued row of the mailing
+    /// on disk for each claim (1.4 s a claim at a million, 54 ms without). On PostgreSQL concurrent claims skip each
+    /// other's rows.
     /// </summary>
     public async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(string mailing, string owner, int count, DateTimeOffset now,
         DateTimeOffset leaseUntil, CancellationToken cancellationToken)
@@ -241,7 +243,7 @@ public sealed class DeliveryLedger(Database database)
                 UPDATE deliveries SET status = 'sending', lease_owner = @Owner, lease_until = @LeaseUntil, updated_at = @Now
                 WHERE id IN (SELECT id FROM deliveries
                              WHERE mailing = @Mailing AND status = 'queued' AND not_before <= @Now
-                             ORDER BY not_before, id LIMIT @Count {skipLocked})
+                             ORDER BY not_before LIMIT @Count {skipLocked})
                 RETURNING id AS Id, subscriber_id AS SubscriberId, mailing AS Mailing, attempts AS Attempts
                 """, new { parameters.Mailing, parameters.Owner, Count = count - claimed.Count, parameters.Now, parameters.LeaseUntil }));
         }
