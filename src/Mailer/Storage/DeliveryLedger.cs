@@ -32,8 +32,6 @@ public sealed record DeliveryOutcome(long Id, string Status, bool Attempted, Dat
 /// <summary>The subscriber as the sender sees it at the moment of sending.</summary>
 public sealed class SendingState
 {
-    public long SubscriberId { get; init; }
-
     public string Email { get; init; } = "";
 
     public string Locale { get; init; } = "";
@@ -255,7 +253,7 @@ public sealed class DeliveryLedger(Database database)
     public Task<SendingState?> SendingStateAsync(DbConnection connection, ClaimedDelivery row) =>
         connection.QuerySingleOrDefaultAsync<SendingState>(
             """
-            SELECT s.id AS SubscriberId, s.email AS Email, s.locale AS Locale, s.platforms AS Platforms,
+            SELECT s.email AS Email, s.locale AS Locale, s.platforms AS Platforms,
                    s.done_platforms AS DonePlatforms, s.status AS Status,
                    (SELECT MAX(o.sent_at) FROM deliveries o WHERE o.subscriber_id = s.id AND o.mailing <> @Mailing) AS LastOtherSentAt
             FROM subscribers s WHERE s.id = @SubscriberId
