@@ -78,9 +78,9 @@ public sealed class DispatchJob(
     private async Task ResendLostConfirmationsAsync(CancellationToken cancellationToken)
     {
         var lost = await subscribers.FindUnsentConfirmationsAsync(time.GetUtcNow() - LostConfirmationAfter, 500, cancellationToken);
-        foreach (var subscriberId in lost)
+        foreach (var chunk in lost.Chunk(ConfirmationQueue.MaxBatch))
         {
-            jobs.Enqueue<ConfirmMailJob>(job => job.SendAsync(subscriberId, CancellationToken.None));
+            jobs.Enqueue<ConfirmMailJob>(job => job.SendAsync(chunk, CancellationToken.None));
         }
 
         if (lost.Count > 0)

@@ -12,16 +12,20 @@ namespace Mailer.Storage;
 /// </summary>
 public sealed partial class SubscriberStore(Database database) : ISubscriberStore
 {
-    public async Task<SignupResult> SignUpAsync(Signup signup, DateTimeOffset now, TimeSpan resendAfter, CancellationToken cancellationToken)
+    // Signups that arrive together share a transaction: at a rush, a commit per signup was the limit.
+    private readonly GroupCommit<SignupWrite, SignupResult> _signups = new(database, WriteSignupAsync);
+
+    public Task<SignupResult> SignUpAsync(Signup signup, DateTimeOffset now, TimeSpan resendAfter, CancellationToken cancellationToken) =>
+        _signups.WriteAsync(new SignupWrite(signup, now, resendAfter), cancellationToken);
+
+    private static async Task<SignupResult> WriteSignupAsync(DbConnection connection, DbTransaction transaction, SignupWrite write)
     {
+        var (signup, now, resendAfter) = write;
         var at = now.ToUnixTimeMilliseconds();
         var choices = new { signup.Email, signup.Locale, Platforms = string.Join(',', signup.Platforms), Now = at };
-        await using var connection = await database.OpenAsync(cancellationToken);
-        using var turn = await database.EnterWriteAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
         // The insert comes first: it takes SQLite's write lock, and it settles a race of two first signups.
-        var created = await connection.ExecuteScalarAsync<long?>(Command(InsertPendingSubscriber, choices, transaction, cancellationToken));
+        var created = await connection.ExecuteScalarAsync<long?>(Command(InsertPendingSubscriber, choices, transaction));
         SignupResult result;
         if (created is { } newId)
         {
@@ -30,7 +34,7 @@ public sealed partial class SubscriberStore(Database database) : ISubscriberStor
         else
         {
             var existing = await connection.QuerySingleAsync<(long Id, string Status)>(
-                Command(SelectIdAndStatusByEmail, new { signup.Email }, transaction, cancellationToken));
+                Command(SelectIdAndStatusByEmail, new { signup.Email }, transaction));
             result = ParseStatus(existing.Status) switch
             {
                 SubscriberStatus.Confirmed => new SignupResult(existing.Id, SignupOutcome.AlreadyConfirmed, false),
@@ -49,23 +53,22 @@ public sealed partial class SubscriberStore(Database database) : ISubscriberStor
                 Now = at,
                 signup.ClientIp,
                 signup.UserAgent,
-            }, transaction, cancellationToken));
+            }, transaction));
         }
 
-        await transaction.CommitAsync(cancellationToken);
         return result;
 
         async Task<SignupResult> ReopenAsync(long id)
         {
-            await connection.ExecuteAsync(Command(ReopenUnsubscribed, new { Id = id, choices.Locale, choices.Platforms, Now = at }, transaction, cancellationToken));
+            await connection.ExecuteAsync(Command(ReopenUnsubscribed, new { Id = id, choices.Locale, choices.Platforms, Now = at }, transaction));
             return new SignupResult(id, SignupOutcome.Resubscribed, ConfirmationRequested: true);
         }
 
         async Task<SignupResult> RefreshPendingAsync(long id)
         {
-            await connection.ExecuteAsync(Command(UpdatePendingChoices, new { Id = id, choices.Locale, choices.Platforms }, transaction, cancellationToken));
+            await connection.ExecuteAsync(Command(UpdatePendingChoices, new { Id = id, choices.Locale, choices.Platforms }, transaction));
             var requested = await connection.ExecuteAsync(Command(RequestConfirmationIfDue,
-                new { Id = id, Now = at, DueBefore = (now - resendAfter).ToUnixTimeMilliseconds() }, transaction, cancellationToken));
+                new { Id = id, Now = at, DueBefore = (now - resendAfter).ToUnixTimeMilliseconds() }, transaction));
             return new SignupResult(id, SignupOutcome.StillPending, requested == 1);
         }
     }
@@ -190,8 +193,10 @@ public sealed partial class SubscriberStore(Database database) : ISubscriberStor
         return rows.Select(r => new LinkEvent(r.Id, r.SubscriberId, r.Kind, r.Platform, Time(r.At))).ToList();
     }
 
-    private static CommandDefinition Command(string sql, object parameters, DbTransaction? transaction, CancellationToken cancellationToken) =>
+    private static CommandDefinition Command(string sql, object parameters, DbTransaction? transaction, CancellationToken cancellationToken = default) =>
         new(sql, parameters, transaction, cancellationToken: cancellationToken);
+
+    private sealed record SignupWrite(Signup Signup, DateTimeOffset Now, TimeSpan ResendAfter);
 
     internal static SubscriberStatus ParseStatus(string status) => status switch
     {

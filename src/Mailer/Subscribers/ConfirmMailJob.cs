@@ -1,13 +1,13 @@
-using Mailer.Delivery;
 using Mailer.Rendering;
 
 namespace Mailer.Subscribers;
 
 /// <summary>
-/// Sends the confirmation mail of one signup, outside the signup request. Safe to run twice: it sends only
-/// while the subscriber is pending and a request is newer than the last mail, and records the mail as sent
-/// for exactly the request it served. A transient failure leaves the request due; the campaign's sweep
-/// (<see cref="ISubscriberStore.FindUnsentConfirmationsAsync"/>) enqueues it again.
+/// Sends the confirmation mails of a few signups, outside their requests, over one connection. Safe to run twice:
+/// it sends to a subscriber only while they are pending and a request is newer than the last mail, and records
+/// the mail as sent for exactly the request it served, right after the transport took it. A transient failure
+/// leaves the request due; the campaign's sweep (<see cref="ISubscriberStore.FindUnsentConfirmationsAsync"/>)
+/// enqueues it again.
 /// </summary>
 public sealed class ConfirmMailJob(
     ISubscriberStore store,
@@ -15,31 +15,61 @@ public sealed class ConfirmMailJob(
     TimeProvider time,
     ILogger<ConfirmMailJob> logger)
 {
-    public async Task SendAsync(long subscriberId, CancellationToken cancellationToken)
-    {
-        var subscriber = await store.FindAsync(subscriberId, cancellationToken);
-        if (subscriber is not { AwaitsConfirmationMail: true, ConfirmRequestedAt: { } requestedAt })
-        {
-            SubscribersLog.ConfirmationMailNotDue(logger, subscriberId);
-            return;
-        }
+    /// <summary>Transient failures in a row after which the rest of the job is left to the sweep: the server is down.</summary>
+    internal const int TransientFailuresToStop = 3;
 
-        var recipient = new Recipient(subscriber.Id, subscriber.Email, subscriber.Locale, subscriber.Platforms);
-        var result = await mailer.SendConfirmationAsync(recipient, cancellationToken);
-        switch (result.Outcome)
+    /// <summary>The job of one signup (also what jobs queued by an earlier version call).</summary>
+    public Task SendAsync(long subscriberId, CancellationToken cancellationToken) =>
+        SendAsync([subscriberId], cancellationToken);
+
+    public async Task SendAsync(long[] subscriberIds, CancellationToken cancellationToken)
+    {
+        IConfirmationSender? sender = null;
+        try
         {
-            case SendOutcome.Accepted:
-                await store.MarkConfirmationSentAsync(subscriberId, requestedAt, time.GetUtcNow(), cancellationToken);
-                SubscribersLog.ConfirmationMailSent(logger, subscriberId);
-                break;
-            case SendOutcome.Permanent:
-                // The server refused the address for good; asking again would be refused again.
-                await store.MarkConfirmationSentAsync(subscriberId, requestedAt, time.GetUtcNow(), cancellationToken);
-                SubscribersLog.ConfirmationMailRejected(logger, subscriberId);
-                break;
-            default:
-                SubscribersLog.ConfirmationMailDeferred(logger, subscriberId);
-                break;
+            var transientInARow = 0;
+            foreach (var subscriberId in subscriberIds)
+            {
+                var subscriber = await store.FindAsync(subscriberId, cancellationToken);
+                if (subscriber is not { AwaitsConfirmationMail: true, ConfirmRequestedAt: { } requestedAt })
+                {
+                    SubscribersLog.ConfirmationMailNotDue(logger, subscriberId);
+                    continue;
+                }
+
+                sender ??= await mailer.OpenAsync(cancellationToken);
+                var recipient = new Recipient(subscriber.Id, subscriber.Email, subscriber.Locale, subscriber.Platforms);
+                var result = await sender.SendConfirmationAsync(recipient, cancellationToken);
+                transientInARow = result.Outcome == Delivery.SendOutcome.Transient ? transientInARow + 1 : 0;
+                switch (result.Outcome)
+                {
+                    case Delivery.SendOutcome.Accepted:
+                        await store.MarkConfirmationSentAsync(subscriberId, requestedAt, time.GetUtcNow(), cancellationToken);
+                        SubscribersLog.ConfirmationMailSent(logger, subscriberId);
+                        break;
+                    case Delivery.SendOutcome.Permanent:
+                        // The server refused the address for good; asking again would be refused again.
+                        await store.MarkConfirmationSentAsync(subscriberId, requestedAt, time.GetUtcNow(), cancellationToken);
+                        SubscribersLog.ConfirmationMailRejected(logger, subscriberId);
+                        break;
+                    default:
+                        SubscribersLog.ConfirmationMailDeferred(logger, subscriberId);
+                        if (transientInARow == TransientFailuresToStop)
+                        {
+                            SubscribersLog.ConfirmationJobStopped(logger, transientInARow);
+                            return;
+                        }
+
+                        break;
+                }
+            }
+        }
+        finally
+        {
+            if (sender is not null)
+            {
+                await sender.DisposeAsync();
+            }
         }
     }
 }

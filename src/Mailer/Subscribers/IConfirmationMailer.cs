@@ -3,8 +3,14 @@ using Mailer.Rendering;
 
 namespace Mailer.Subscribers;
 
-/// <summary>Composes the <c>confirm</c> mail for one recipient (with its confirmation link) and hands it to the transport.</summary>
+/// <summary>Composes <c>confirm</c> mails (each with its confirmation link) and hands them to the transport.</summary>
 public interface IConfirmationMailer
+{
+    /// <summary>One sender for the confirmations of one job: they go out over one connection.</summary>
+    Task<IConfirmationSender> OpenAsync(CancellationToken cancellationToken);
+}
+
+public interface IConfirmationSender : IAsyncDisposable
 {
     /// <summary>Never throws for what the server answers: the result says accepted, permanent or transient.</summary>
     Task<SendResult> SendConfirmationAsync(Recipient recipient, CancellationToken cancellationToken);
@@ -13,24 +19,31 @@ public interface IConfirmationMailer
 /// <summary>
 /// The confirmation mail through the campaign's own pipeline: <see cref="MailComposer"/> renders the
 /// <c>confirm</c> templates with the subscriber's links, the configured transport (SMTP or pickup folder)
-/// sends it on a connection of its own; confirmations are few and must not wait for a campaign batch.
+/// sends it on a connection of its own; confirmations must not wait for a campaign batch.
 /// </summary>
 public sealed class TransportConfirmationMailer(MailComposer composer, IMailTransport transport, TimeProvider time) : IConfirmationMailer
 {
-    public async Task<SendResult> SendConfirmationAsync(Recipient recipient, CancellationToken cancellationToken)
+    public async Task<IConfirmationSender> OpenAsync(CancellationToken cancellationToken) =>
+        new Sender(composer, await transport.OpenAsync(cancellationToken), time);
+
+    private sealed class Sender(MailComposer composer, IMailConnection connection, TimeProvider time) : IConfirmationSender
     {
-        MimeKit.MimeMessage message;
-        try
+        public async Task<SendResult> SendConfirmationAsync(Recipient recipient, CancellationToken cancellationToken)
         {
-            message = composer.Compose(Mailings.Confirm, recipient, time.GetUtcNow());
-        }
-        catch (ArgumentException e)
-        {
-            // The store only holds checked addresses; one that MimeKit still refuses is never going to work.
-            return SendResult.Permanent("not sent: " + e.GetType().Name);
+            MimeKit.MimeMessage message;
+            try
+            {
+                message = composer.Compose(Mailings.Confirm, recipient, time.GetUtcNow());
+            }
+            catch (ArgumentException e)
+            {
+                // The store only holds checked addresses; one that MimeKit still refuses is never going to work.
+                return SendResult.Permanent("not sent: " + e.GetType().Name);
+            }
+
+            return await connection.SendAsync(message, cancellationToken);
         }
 
-        await using var connection = await transport.OpenAsync(cancellationToken);
-        return await connection.SendAsync(message, cancellationToken);
+        public ValueTask DisposeAsync() => connection.DisposeAsync();
     }
 }

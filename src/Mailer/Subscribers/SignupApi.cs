@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Hangfire;
 using Mailer.Campaigns;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.Extensions.Options;
@@ -14,7 +13,7 @@ namespace Mailer.Subscribers;
 /// </summary>
 public sealed class SignupApi(
     ISubscriberStore store,
-    IBackgroundJobClient jobs,
+    ConfirmationQueue confirmations,
     PageRenderer pages,
     IAntiforgery antiforgery,
     IOptions<SubscribersOptions> options,
@@ -212,7 +211,7 @@ public sealed class SignupApi(
 
         try
         {
-            jobs.Enqueue<ConfirmMailJob>(job => job.SendAsync(result.SubscriberId, CancellationToken.None));
+            await confirmations.RequestAsync(result.SubscriberId, context.RequestAborted);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

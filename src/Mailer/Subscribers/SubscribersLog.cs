@@ -47,4 +47,7 @@ internal static partial class SubscribersLog
 
     [LoggerMessage(2023, LogLevel.Warning, "Confirmation mail to subscriber {SubscriberId} failed transiently; it stays due")]
     public static partial void ConfirmationMailDeferred(ILogger logger, long subscriberId);
+
+    [LoggerMessage(2024, LogLevel.Warning, "Confirmation mail job stopped after {Failures} transient failures in a row; the sweep sends the rest")]
+    public static partial void ConfirmationJobStopped(ILogger logger, int failures);
 }

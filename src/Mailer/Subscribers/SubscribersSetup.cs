@@ -36,6 +36,7 @@ public static class SubscribersSetup
         services.AddSingleton<ISubscriberStore, SubscriberStore>();
         services.TryAddSingleton<IConfirmationMailer, TransportConfirmationMailer>();
         services.AddTransient<ConfirmMailJob>();
+        services.AddSingleton<ConfirmationQueue>();
         services.AddSingleton<PageRenderer>();
         services.AddSingleton<SignupApi>();
         services.AddSingleton<LinkApi>();

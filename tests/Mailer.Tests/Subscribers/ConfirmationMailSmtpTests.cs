@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Mailer.Subscribers;
 using Mailer.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using static Mailer.Tests.Subscribers.TestSteps;
 
 namespace Mailer.Tests.Subscribers;
@@ -48,6 +49,74 @@ public partial class ConfirmationMailSmtpTests
         var subscriber = (await app.Store.FindByEmailAsync("anna@example.de", Cancel))!;
         Assert.Equal(staysDue, subscriber.AwaitsConfirmationMail);
         Assert.Equal(SubscriberStatus.Pending, subscriber.Status);
+    }
+
+    [Fact]
+    public async Task ConfirmMailJob_OfSeveralSignups_SendsEachOverOneConnection_AndRecordsEach()
+    {
+        await using var smtp = await TestSmtpServer.StartAsync();
+        await using var app = SmtpApp(smtp, captureJobs: true);
+        var client = app.CreateClient();
+        string[] addresses = ["anna@example.de", "bob@example.de", "carla@example.de", "dirk@example.de"];
+        foreach (var address in addresses)
+        {
+            await client.PostSignupAsync(address);
+        }
+
+        var ids = new List<long>();
+        while (app.CapturedJobs.TryTakeConfirmation(out var id))
+        {
+            ids.Add(id);
+        }
+
+        await RunJobAsync(app, [.. ids]);
+        await RunJobAsync(app, [.. ids]);   // again, as after a retry: nothing more goes out
+
+        Assert.Equal(addresses, smtp.Messages.Select(m => m.To.Single()).Order());
+        Assert.Single(smtp.Messages.Select(m => m.SessionId).Distinct());
+        foreach (var address in addresses)
+        {
+            Assert.False((await app.Store.FindByEmailAsync(address, Cancel))!.AwaitsConfirmationMail);
+        }
+    }
+
+    [Fact]
+    public async Task ConfirmMailJob_ServerDefersEveryMail_StopsAfterThree_AndLeavesAllDue()
+    {
+        await using var smtp = await TestSmtpServer.StartAsync();
+        var tried = 0;
+        smtp.Answer = _ =>
+        {
+            Interlocked.Increment(ref tried);
+            return SmtpAnswer.Reply(451, "4.3.0 Try again later");
+        };
+        await using var app = SmtpApp(smtp, captureJobs: true);
+        var client = app.CreateClient();
+        for (var i = 0; i < 6; i++)
+        {
+            await client.PostSignupAsync($"person{i}@example.de");
+        }
+
+        var ids = new List<long>();
+        while (app.CapturedJobs.TryTakeConfirmation(out var id))
+        {
+            ids.Add(id);
+        }
+
+        await RunJobAsync(app, [.. ids]);
+
+        Assert.Equal(6, ids.Count);
+        Assert.Equal(ConfirmMailJob.TransientFailuresToStop, tried);
+        foreach (var id in ids)
+        {
+            Assert.True((await app.Store.FindAsync(id, Cancel))!.AwaitsConfirmationMail);
+        }
+    }
+
+    private static async Task RunJobAsync(MailerAppFactory app, long[] subscriberIds)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<ConfirmMailJob>().SendAsync(subscriberIds, Cancel);
     }
 
     private static MailerAppFactory SmtpApp(TestSmtpServer smtp, bool captureJobs) => new()

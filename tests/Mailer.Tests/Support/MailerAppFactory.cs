@@ -220,8 +220,10 @@ public sealed class ConfirmationMailbox
     }
 }
 
-internal sealed class RecordingConfirmationMailer(LinkBuilder links, ConfirmationMailbox mailbox) : IConfirmationMailer
+internal sealed class RecordingConfirmationMailer(LinkBuilder links, ConfirmationMailbox mailbox) : IConfirmationMailer, IConfirmationSender
 {
+    public Task<IConfirmationSender> OpenAsync(CancellationToken cancellationToken) => Task.FromResult<IConfirmationSender>(this);
+
     public Task<SendResult> SendConfirmationAsync(Recipient recipient, CancellationToken cancellationToken)
     {
         var outcome = mailbox.NextOutcome;
@@ -233,6 +235,8 @@ internal sealed class RecordingConfirmationMailer(LinkBuilder links, Confirmatio
 
         return Task.FromResult(new SendResult(outcome, outcome == SendOutcome.Accepted ? "250 OK" : "451 try later"));
     }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
 
 /// <summary>Takes the jobs the application enqueues instead of Hangfire, so a test runs them when it chooses.</summary>
@@ -241,7 +245,7 @@ public sealed class CapturedJobClient : IBackgroundJobClient
     private readonly ConcurrentQueue<long> _confirmations = new();
     private long _count;
 
-    /// <summary>All confirmation jobs ever enqueued.</summary>
+    /// <summary>All confirmations ever requested (a job may carry several).</summary>
     public long ConfirmationCount => Interlocked.Read(ref _count);
 
     public bool TryTakeConfirmation(out long subscriberId) => _confirmations.TryDequeue(out subscriberId);
@@ -250,8 +254,12 @@ public sealed class CapturedJobClient : IBackgroundJobClient
     {
         if (job.Type == typeof(ConfirmMailJob))
         {
-            _confirmations.Enqueue((long)job.Args[0]);
-            Interlocked.Increment(ref _count);
+            // A job carries the confirmations of the signups that arrived together; each is taken on its own here.
+            foreach (var subscriberId in job.Args[0] as long[] ?? [(long)job.Args[0]])
+            {
+                _confirmations.Enqueue(subscriberId);
+                Interlocked.Increment(ref _count);
+            }
         }
 
         return Guid.NewGuid().ToString("N");
