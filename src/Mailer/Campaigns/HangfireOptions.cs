@@ -36,6 +36,12 @@ public sealed class HangfireOptions : IValidatableObject
     /// </summary>
     public TimeSpan InvisibilityTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// With <c>InMemory</c> storage: how long a finished job (and Hangfire's other expiring entries) stays in memory and on the
+    /// dashboard. Every job is a few kilobytes, and a signup rush makes many. Default 00:30:00; 00:01:00 to 1.00:00:00.
+    /// </summary>
+    public TimeSpan InMemoryHistory { get; set; } = TimeSpan.FromMinutes(30);
+
     /// <summary>Workers of the dispatcher and confirmation mails (queues <c>dispatch</c>, <c>default</c>). Default 2. The send workers are <c>Smtp:Connections</c>.</summary>
     [Range(1, 256, ErrorMessage = "Hangfire:WorkerCount must be 1-256.")]
     public int? WorkerCount { get; set; }
@@ -57,6 +63,11 @@ public sealed class HangfireOptions : IValidatableObject
         if (QueuePollInterval < TimeSpan.FromMilliseconds(100) || QueuePollInterval > TimeSpan.FromMinutes(1))
         {
             yield return new ValidationResult("Hangfire:QueuePollInterval must be between 00:00:00.1 and 00:01:00.", [nameof(QueuePollInterval)]);
+        }
+
+        if (InMemoryHistory < TimeSpan.FromMinutes(1) || InMemoryHistory > TimeSpan.FromDays(1))
+        {
+            yield return new ValidationResult("Hangfire:InMemoryHistory must be between 00:01:00 and 1.00:00:00.", [nameof(InMemoryHistory)]);
         }
 
         if (InvisibilityTimeout < TimeSpan.FromMinutes(3))

@@ -22,7 +22,8 @@ internal static class HangfireStorage
     {
         if (options.Storage == HangfireStorageKind.InMemory)
         {
-            return new InMemoryStorage(new InMemoryStorageOptions { IdType = InMemoryStorageIdType.Long });
+            // Finished jobs stay for Hangfire:InMemoryHistory, not Hangfire's day: memory is what this storage costs.
+            return new InMemoryStorage(new InMemoryStorageOptions { IdType = InMemoryStorageIdType.Long, MaxExpirationTime = options.InMemoryHistory });
         }
 
         var storage = new PostgreSqlStorageOptions
