@@ -25,6 +25,13 @@ public sealed class MessageFactory
     private static readonly SearchValues<char> SevenBitText =
         SearchValues.Create([.. Enumerable.Range(0x20, 0x5F).Select(c => (char)c), '\t', '\r', '\n']);
 
+    // ASCII and everything past the C1 controls: text that may travel as 8bit UTF-8.
+    private static readonly SearchValues<char> EightBitText =
+        SearchValues.Create([.. Enumerable.Range(0x20, 0x5F).Select(c => (char)c), '\t', '\r', '\n', .. Enumerable.Range(0xA0, 0xFFFF - 0xA0 + 1).Select(c => (char)c)]);
+
+    /// <summary>The longest line SMTP carries, in octets without the CRLF (RFC 5321, 4.5.3.1.6).</summary>
+    private const int MaxLineOctets = 998;
+
     private readonly string _fromName;
     private readonly string _fromAddress;
     private readonly string? _replyToName;
@@ -85,31 +92,36 @@ public sealed class MessageFactory
     {
         var part = new TextPart(subtype);
         part.SetText(System.Text.Encoding.UTF8, text);
-        part.ContentTransferEncoding = SevenBitEncoding(text);
+        part.ContentTransferEncoding = TransferEncoding(text);
         return part;
     }
 
     /// <summary>
-    /// How the text travels over a 7-bit channel: as it is when it is printable ASCII in lines of at most 998
-    /// characters (RFC 5322), else quoted-printable. Decided on the string; MimeKit's <c>GetBestEncoding</c> would run
-    /// the encoded bytes through a filter for every message.
+    /// How the text travels: as it is when it is printable ASCII (7bit), as 8bit UTF-8 when it is text beyond ASCII,
+    /// else quoted-printable; lines longer than SMTP carries are quoted-printable too. An 8bit part is re-encoded by
+    /// MailKit as quoted-printable for a server without 8BITMIME, and by the pickup folder, so nothing 8bit reaches a
+    /// 7-bit channel; where 8bit can go, the message is shorter and not encoded per message. Decided on the string:
+    /// MimeKit's <c>GetBestEncoding</c> would run the encoded bytes through a filter for every message.
     /// </summary>
-    internal static ContentEncoding SevenBitEncoding(string text)
+    internal static ContentEncoding TransferEncoding(string text)
     {
-        if (text.AsSpan().ContainsAnyExcept(SevenBitText))
+        var span = text.AsSpan();
+        var encoding = span.ContainsAnyExcept(SevenBitText) ? ContentEncoding.EightBit : ContentEncoding.SevenBit;
+        if (encoding == ContentEncoding.EightBit && span.ContainsAnyExcept(EightBitText))
         {
             return ContentEncoding.QuotedPrintable;
         }
 
-        foreach (var line in text.AsSpan().EnumerateLines())
+        foreach (var line in span.EnumerateLines())
         {
-            if (line.Length > 998)
+            // A UTF-8 character takes at most 3 octets (a surrogate pair 4 for 2 chars), so shorter lines cannot be too long.
+            if (line.Length > MaxLineOctets / 3 && System.Text.Encoding.UTF8.GetByteCount(line) > MaxLineOctets)
             {
                 return ContentEncoding.QuotedPrintable;
             }
         }
 
-        return ContentEncoding.SevenBit;
+        return encoding;
     }
 
     private static MailboxAddress ParseRecipient(string email)

@@ -45,6 +45,8 @@ public sealed class PickupDirectoryTransport(string directory, TimeProvider time
         var name = $"{time.GetUtcNow():yyyyMMdd'T'HHmmssfff'Z'}-{id}.eml";
         try
         {
+            // 7-bit clean, as for an SMTP server without 8BITMIME: whoever picks the file up may not take 8bit.
+            message.Prepare(EncodingConstraint.SevenBit, 998);
             await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true))
             {
                 await message.WriteToAsync(Format, file, cancellationToken);

@@ -18,6 +18,7 @@ public class PickupDirectoryTransportTests
         var directory = Path.Combine(TestPaths.NewTemporaryDirectory("pickup"), "outbox");
         var transport = Transport(directory);
         var sent = Enumerable.Range(1, 3).Select(n => TestMails.Message(n)).ToList();
+        Assert.Contains(sent[0].BodyParts.OfType<TextPart>(), part => part.ContentTransferEncoding == ContentEncoding.EightBit);
 
         var results = new List<SendResult>();
         await using (var connection = await transport.OpenAsync(Cancel))
@@ -45,6 +46,7 @@ public class PickupDirectoryTransportTests
 
         var bytes = await File.ReadAllBytesAsync(Path.Combine(directory, files[0]!), Cancel);
         Assert.Equal(bytes.Count(b => b == '\n'), bytes.Where((b, i) => b == '\n' && i > 0 && bytes[i - 1] == '\r').Count());
+        Assert.DoesNotContain(bytes, b => b >= 0x80);   // 7-bit clean, whoever picks it up
     }
 
     [Fact]
