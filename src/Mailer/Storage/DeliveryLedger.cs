@@ -88,6 +88,10 @@ public sealed class DeliveryRecord
 /// </summary>
 public sealed class DeliveryLedger(Database database)
 {
+    // The outcomes of several send jobs' messages, arriving together, share a commit.
+    private readonly GroupCommit<(string Owner, DeliveryOutcome Outcome), int> _records = new(database, (connection, transaction, record) =>
+        connection.ExecuteAsync(RecordSql(record.Outcome), RecordParameters(record.Owner, record.Outcome), transaction));
+
     private const int CreateChunk = 50_000;
 
     // Both read one id range of subscribers by primary key: MATERIALIZED keeps SQLite from preferring the status
@@ -261,6 +265,13 @@ public sealed class DeliveryLedger(Database database)
             new { row.SubscriberId, row.Mailing });
 
     /// <summary>
+    /// Records one message's outcome while its lease is still <paramref name="owner"/>'s, committed before this returns
+    /// (in one transaction with outcomes other send jobs record at the same moment). 1 if recorded, 0 if the lease was lost.
+    /// </summary>
+    public Task<int> RecordAsync(string owner, DeliveryOutcome outcome) =>
+        _records.WriteAsync((owner, outcome), CancellationToken.None);
+
+    /// <summary>
     /// Records outcomes, several in one transaction; each row only while its lease is still <paramref name="owner"/>'s
     /// (a row whose lease ran out and was claimed again is the new owner's to record). Returns how many rows were recorded.
     /// </summary>
@@ -269,7 +280,7 @@ public sealed class DeliveryLedger(Database database)
         using var turn = await database.EnterWriteAsync();
         if (outcomes.Count <= 1)
         {
-            // The sender's case, once per message: one statement commits on its own.
+            // One statement commits on its own.
             return outcomes.Count == 0 ? 0 : await connection.ExecuteAsync(RecordSql(outcomes.First()), RecordParameters(owner, outcomes.First()));
         }
 

@@ -111,6 +111,36 @@ public sealed class DeliveryLedgerTests
 
     [Theory]
     [MemberData(nameof(Providers))]
+    public async Task RecordOne_FromSeveralJobsAtOnce_EachCommittedBeforeItsAnswer_OnlyWhileTheLeaseIsTheJobs(StorageProvider provider)
+    {
+        await using var store = await TestStore.CreateAsync(provider);
+        var ledger = new DeliveryLedger(store.Database);
+        await AddConfirmedAsync(store, 40, T0.AddDays(-1));
+        await ledger.CreateRowsAsync("announcement", T0, "queued", null, T0, Cancel);
+        var jobs = new[] { "a", "b", "c", "d" };
+        var claimed = new Dictionary<string, IReadOnlyList<ClaimedDelivery>>();
+        foreach (var job in jobs)
+        {
+            claimed[job] = await ledger.ClaimAsync("announcement", job, 10, T0, T0 + Lease, Cancel);
+        }
+
+        // Four jobs record their rows at the same time, as four send jobs do; job d records rows that are c's.
+        var recorded = await Task.WhenAll(jobs.SelectMany(job => claimed[job == "d" ? "c" : job].Select(row => Task.Run(async () =>
+        {
+            var count = await ledger.RecordAsync(job, DeliveryOutcome.Sent(row.Id, T0.AddMinutes(1), $"<{row.Id}@x>", "250 ok"));
+            await using var reader = await store.Database.OpenAsync(Cancel);
+            var status = await reader.ExecuteScalarAsync<string>("SELECT status FROM deliveries WHERE id = @Id", new { row.Id });
+            return (job, count, status);
+        }, Cancel))));
+
+        Assert.All(recorded.Where(r => r.job != "d"), r => Assert.Equal((1, "sent"), (r.count, r.status)));
+        Assert.All(recorded.Where(r => r.job == "d"), r => Assert.Equal(0, r.count));
+        Assert.Equal(30, recorded.Count(r => r.count == 1));
+        Assert.Equal(10, await ledger.CountClaimableAsync("announcement", T0 + Lease + TimeSpan.FromSeconds(1), Cancel));
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
     public async Task ALeaseRenewedInTime_KeepsTheRowsFromOtherJobs(StorageProvider provider)
     {
         await using var store = await TestStore.CreateAsync(provider);
