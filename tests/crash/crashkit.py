@@ -2,7 +2,9 @@
 """The helpers of tests/crash/crash.sh, standard library only.
 
     crashkit.py free-port
-    crashkit.py sink --port P --log FILE --open-file FILE     an SMTP sink: each accepted message's RCPT TO, one per line
+    crashkit.py sink --port P --log FILE [--open-file FILE] [--port-file FILE] [--with-time-and-helo]
+                                                             an SMTP sink: each accepted message's RCPT TO, one per line
+                                                             (bench/scaleout.sh takes the time and EHLO name too)
     crashkit.py burst --url URL --out FILE --prefix P        concurrent JSON signups; each one answered 202, one per line
     crashkit.py wait-http URL --timeout S                    until the URL answers at all
     crashkit.py fanout-report --db DB --log FILE --mailing M  who got 0, 1 or 2+ messages (JSON)
@@ -32,19 +34,28 @@ def free_port(_):
 
 def sink(args):
     """Accepts every message. A message's recipients are written (and flushed) before its 250, like a server that
-    queued it: a client that dies after this line and before reading the 250 has delivered it, as with a real relay."""
+    queued it: a client that dies after this line and before reading the 250 has delivered it, as with a real relay.
+    Each line is the recipient, or with --with-time-and-helo "<unix time>\t<EHLO name of the client>\t<recipient>" so
+    that messages can be counted per recipient and per sending instance. --open-file: the number of open connections,
+    kept up to date. --port 0 takes a free port; --port-file receives the port once listening."""
     log = open(args.log, "a", buffering=1)
     state = {"open": 0}
 
     def write_open():
+        if not args.open_file:
+            return
         with open(args.open_file + ".tmp", "w") as f:
             f.write(str(state["open"]))
         os.replace(args.open_file + ".tmp", args.open_file)
+
+    def line_of(helo, recipient):
+        return f"{time.time():.3f}\t{helo}\t{recipient}\n" if args.with_time_and_helo else recipient + "\n"
 
     async def session(reader, writer):
         state["open"] += 1
         write_open()
         recipients = []
+        helo = "-"
         try:
             writer.write(b"220 crash-sink ESMTP\r\n")
             while True:
@@ -53,8 +64,10 @@ def sink(args):
                     break
                 verb = line[:4].upper()
                 if verb == b"EHLO":
-                    writer.write(b"250-crash-sink\r\n250-8BITMIME\r\n250 SIZE 52428800\r\n")
+                    helo = line[5:].strip().decode("utf-8", "replace") or "-"
+                    writer.write(b"250-crash-sink\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SIZE 52428800\r\n")
                 elif verb == b"HELO":
+                    helo = line[5:].strip().decode("utf-8", "replace") or "-"
                     writer.write(b"250 crash-sink\r\n")
                 elif verb == b"MAIL":
                     recipients = []
@@ -67,7 +80,7 @@ def sink(args):
                     writer.write(b"354 End data with <CR><LF>.<CR><LF>\r\n")
                     await writer.drain()
                     await reader.readuntil(b"\r\n.\r\n")
-                    log.write("".join(r + "\n" for r in recipients))
+                    log.write("".join(line_of(helo, r) for r in recipients))
                     recipients = []
                     writer.write(b"250 2.0.0 Ok: queued\r\n")
                 elif verb == b"RSET":
@@ -92,6 +105,10 @@ def sink(args):
     async def main():
         server = await asyncio.start_server(session, "127.0.0.1", args.port, limit=64 * 1024 * 1024)
         write_open()
+        if args.port_file:
+            with open(args.port_file + ".tmp", "w") as f:
+                f.write(f"{server.sockets[0].getsockname()[1]}\n")
+            os.replace(args.port_file + ".tmp", args.port_file)
         async with server:
             await server.serve_forever()
 
@@ -197,7 +214,9 @@ def main():
     p = commands.add_parser("sink")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--log", required=True)
-    p.add_argument("--open-file", required=True)
+    p.add_argument("--open-file")
+    p.add_argument("--port-file")
+    p.add_argument("--with-time-and-helo", action="store_true")
     p.set_defaults(run=sink)
     p = commands.add_parser("burst")
     p.add_argument("--url", required=True)

@@ -4,8 +4,9 @@ namespace Mailer.Hosting;
 
 /// <summary>
 /// Requests that arrive together are handled together: one call of the handler for every request waiting at that
-/// moment, up to a maximum. Each caller waits for its own request's result. One handler call runs at a time, on the
-/// thread pool; under light load a batch is a single request and is handled at once.
+/// moment, up to a maximum. Each caller waits for its own request's result. One handler call runs at a time: the first
+/// caller's batch on the caller's own thread, later ones on the thread pool; under light load a batch is a single
+/// request and is handled at once, without a thread switch.
 /// </summary>
 /// <remarks>
 /// The handler completes each item (<see cref="Item.Complete"/> or <see cref="Item.Fail"/>); an item it left open
@@ -23,39 +24,65 @@ public sealed class Batcher<TRequest, TResult>(Func<IReadOnlyList<Batcher<TReque
     {
         var item = new Item(request);
         _queue.Enqueue(item);
-        if (Interlocked.CompareExchange(ref _draining, 1, 0) == 0)
-        {
-            _ = Task.Run(DrainAsync, CancellationToken.None);
-        }
+        return Interlocked.CompareExchange(ref _draining, 1, 0) == 0
+            ? LeadAsync(item, cancellationToken)
+            : item.Result.WaitAsync(cancellationToken);
+    }
 
+    /// <summary>
+    /// The caller that found nobody at work starts the waiting batch (its own request in it) on its own thread: a request
+    /// that arrives alone and is handled without waiting costs no thread switch. Whatever queued up meanwhile is left to
+    /// the thread pool.
+    /// </summary>
+    private Task<TResult> LeadAsync(Item item, CancellationToken cancellationToken)
+    {
+        _ = HandleFirstAsync();
         return item.Result.WaitAsync(cancellationToken);
+
+        async Task HandleFirstAsync()
+        {
+            var batch = new List<Item>(MaxBatch);
+            Take(batch);
+            await HandleAsync(batch);
+            if (!StepDown())
+            {
+                _ = Task.Run(DrainAsync, CancellationToken.None);
+            }
+        }
     }
 
     private async Task DrainAsync()
     {
         var batch = new List<Item>(MaxBatch);
-        while (true)
+        do
         {
-            while (batch.Count < MaxBatch && _queue.TryDequeue(out var next))
-            {
-                batch.Add(next);
-            }
-
-            if (batch.Count > 0)
+            while (Take(batch) > 0)
             {
                 await HandleAsync(batch);
                 batch.Clear();
-                continue;
-            }
-
-            // Nothing left: step down, then look once more, for a request queued after the last look but before the
-            // step down, whose caller saw a batch under way and started no drain of its own.
-            Volatile.Write(ref _draining, 0);
-            if (_queue.IsEmpty || Interlocked.CompareExchange(ref _draining, 1, 0) != 0)
-            {
-                return;
             }
         }
+        while (!StepDown());
+    }
+
+    private int Take(List<Item> batch)
+    {
+        while (batch.Count < MaxBatch && _queue.TryDequeue(out var next))
+        {
+            batch.Add(next);
+        }
+
+        return batch.Count;
+    }
+
+    /// <summary>
+    /// Stops draining; false if requests are waiting and this drain must go on. Looks once more after stepping down, for
+    /// a request queued after the last look but before the step down, whose caller saw a drain under way and started none.
+    /// </summary>
+    private bool StepDown()
+    {
+        Volatile.Write(ref _draining, 0);
+        return _queue.IsEmpty || Interlocked.CompareExchange(ref _draining, 1, 0) != 0;
     }
 
     private async Task HandleAsync(List<Item> batch)

@@ -40,6 +40,24 @@ public sealed class BatcherTests
     }
 
     [Fact]
+    public async Task RunAsync_ARequestAlone_HandledWithoutWaiting_IsAnsweredOnTheCallersThread()
+    {
+        var callers = new List<int>();
+        var batcher = new Batcher<int, int>(batch =>
+        {
+            callers.Add(Environment.CurrentManagedThreadId);
+            batch[0].Complete(batch[0].Request + 1);
+            return Task.CompletedTask;
+        }, maxBatch: 4);
+
+        var answer = batcher.RunAsync(41, Cancel);
+
+        Assert.True(answer.IsCompletedSuccessfully);
+        Assert.Equal(42, await answer);
+        Assert.Equal([Environment.CurrentManagedThreadId], callers);
+    }
+
+    [Fact]
     public async Task RunAsync_ManyCallersOnManyThreads_EveryOneGetsItsOwnResult_InBatchesOfAtMostTheMaximum()
     {
         var largest = 0;
