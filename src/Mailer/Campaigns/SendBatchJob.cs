@@ -117,7 +117,7 @@ public sealed class SendBatchJob(
             var row = rows[next];
             var subscriber = await ledger.SendingStateAsync(db, row);
             var (outcome, result) = await SendOneAsync(mailing, row, subscriber, connection, now);
-            await ledger.RecordAsync(owner, outcome);
+            await ledger.RecordAsync(db, owner, outcome);
             progress.Add(mailing.Mailing, outcome);
             next++;
             consecutiveTransient = result switch

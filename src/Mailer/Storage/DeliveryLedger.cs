@@ -265,11 +265,15 @@ public sealed class DeliveryLedger(Database database)
             new { row.SubscriberId, row.Mailing });
 
     /// <summary>
-    /// Records one message's outcome while its lease is still <paramref name="owner"/>'s, committed before this returns
-    /// (in one transaction with outcomes other send jobs record at the same moment). 1 if recorded, 0 if the lease was lost.
+    /// Records one message's outcome while its lease is still <paramref name="owner"/>'s, committed before this returns.
+    /// 1 if recorded, 0 if the lease was lost. On SQLite in one transaction with the outcomes other send jobs record at the
+    /// same moment; on PostgreSQL one statement on the job's own <paramref name="connection"/>, which commits by itself in
+    /// one round trip (PostgreSQL lets the jobs commit side by side).
     /// </summary>
-    public Task<int> RecordAsync(string owner, DeliveryOutcome outcome) =>
-        _records.WriteAsync((owner, outcome), CancellationToken.None);
+    public Task<int> RecordAsync(DbConnection connection, string owner, DeliveryOutcome outcome) =>
+        database.IsSqlite
+            ? _records.WriteAsync((owner, outcome), CancellationToken.None)
+            : connection.ExecuteAsync(RecordSql(outcome), RecordParameters(owner, outcome));
 
     /// <summary>
     /// Records outcomes, several in one transaction; each row only while its lease is still <paramref name="owner"/>'s

@@ -127,7 +127,8 @@ public sealed class DeliveryLedgerTests
         // Four jobs record their rows at the same time, as four send jobs do; job d records rows that are c's.
         var recorded = await Task.WhenAll(jobs.SelectMany(job => claimed[job == "d" ? "c" : job].Select(row => Task.Run(async () =>
         {
-            var count = await ledger.RecordAsync(job, DeliveryOutcome.Sent(row.Id, T0.AddMinutes(1), $"<{row.Id}@x>", "250 ok"));
+            await using var connection = await store.Database.OpenAsync(Cancel);
+            var count = await ledger.RecordAsync(connection, job, DeliveryOutcome.Sent(row.Id, T0.AddMinutes(1), $"<{row.Id}@x>", "250 ok"));
             await using var reader = await store.Database.OpenAsync(Cancel);
             var status = await reader.ExecuteScalarAsync<string>("SELECT status FROM deliveries WHERE id = @Id", new { row.Id });
             return (job, count, status);
