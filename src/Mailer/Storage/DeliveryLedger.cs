@@ -185,10 +185,6 @@ public sealed class DeliveryLedger(Database database)
         return created;
     }
 
-    /// <summary>Rows of <paramref name="mailing"/> that a batch job could claim now, all of them.</summary>
-    public Task<long> CountClaimableAsync(string mailing, DateTimeOffset now, CancellationToken cancellationToken) =>
-        CountClaimableAsync(mailing, now, long.MaxValue, cancellationToken);
-
     /// <summary>
     /// Rows of <paramref name="mailing"/> that a batch job could claim now (queued and due, or leased by a job that is
     /// gone), counted up to <paramref name="atMost"/>: the dispatcher only needs to know how many jobs to start.

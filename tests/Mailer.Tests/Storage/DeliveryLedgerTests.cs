@@ -93,7 +93,7 @@ public sealed class DeliveryLedgerTests
         var dead = await ledger.ClaimAsync("announcement", "dead", 4, T0, T0 + Lease, Cancel);
 
         var duringLease = await ledger.ClaimAsync("announcement", "alive", 100, T0.AddMinutes(1), T0.AddMinutes(1) + Lease, Cancel);
-        var claimableAfter = await ledger.CountClaimableAsync("announcement", T0.AddMinutes(3), Cancel);
+        var claimableAfter = await ledger.CountClaimableAsync("announcement", T0.AddMinutes(3), long.MaxValue, Cancel);
         var afterLease = await ledger.ClaimAsync("announcement", "heir", 100, T0.AddMinutes(3), T0.AddMinutes(3) + Lease, Cancel);
 
         Assert.Equal(6, duringLease.Count);
@@ -137,7 +137,7 @@ public sealed class DeliveryLedgerTests
         Assert.All(recorded.Where(r => r.job != "d"), r => Assert.Equal((1, "sent"), (r.count, r.status)));
         Assert.All(recorded.Where(r => r.job == "d"), r => Assert.Equal(0, r.count));
         Assert.Equal(30, recorded.Count(r => r.count == 1));
-        Assert.Equal(10, await ledger.CountClaimableAsync("announcement", T0 + Lease + TimeSpan.FromSeconds(1), Cancel));
+        Assert.Equal(10, await ledger.CountClaimableAsync("announcement", T0 + Lease + TimeSpan.FromSeconds(1), long.MaxValue, Cancel));
     }
 
     [Theory]
@@ -200,7 +200,7 @@ public sealed class DeliveryLedgerTests
         Assert.Equal(("sent", 1, T0.AddSeconds(1).ToUnixTimeMilliseconds(), "<m1@example.org>", 500), (history.Status, history.Attempts, history.SentAt, history.MessageId, history.LastReply!.Length));
         Assert.Equal((ids[0], "confirmed", "facebook,instagram"), (snapshot!.Id, snapshot.Status, snapshot.Platforms));
         Assert.Null(await ledger.SubscriberAsync("nobody@example.net", Cancel));
-        Assert.Equal(0, await ledger.CountClaimableAsync("announcement", T0.AddMinutes(1), Cancel));
+        Assert.Equal(0, await ledger.CountClaimableAsync("announcement", T0.AddMinutes(1), long.MaxValue, Cancel));
     }
 
     [Theory]
