@@ -25,9 +25,8 @@ public sealed class MessageFactory
     private static readonly SearchValues<char> SevenBitText =
         SearchValues.Create([.. Enumerable.Range(0x20, 0x5F).Select(c => (char)c), '\t', '\r', '\n']);
 
-    // ASCII and everything past the C1 controls: text that may travel as 8bit UTF-8.
-    private static readonly SearchValues<char> EightBitText =
-        SearchValues.Create([.. Enumerable.Range(0x20, 0x5F).Select(c => (char)c), '\t', '\r', '\n', .. Enumerable.Range(0xA0, 0xFFFF - 0xA0 + 1).Select(c => (char)c)]);
+    // The controls that plain text has no use for (all but tab and the line breaks): text with one travels quoted-printable.
+    private static readonly SearchValues<char> StrayControls = SearchValues.Create([.. ControlChars.Except(['\t', '\r', '\n'])]);
 
     /// <summary>The longest line SMTP carries, in octets without the CRLF (RFC 5321, 4.5.3.1.6).</summary>
     private const int MaxLineOctets = 998;
@@ -107,7 +106,7 @@ public sealed class MessageFactory
     {
         var span = text.AsSpan();
         var encoding = span.ContainsAnyExcept(SevenBitText) ? ContentEncoding.EightBit : ContentEncoding.SevenBit;
-        if (encoding == ContentEncoding.EightBit && span.ContainsAnyExcept(EightBitText))
+        if (encoding == ContentEncoding.EightBit && span.ContainsAny(StrayControls))
         {
             return ContentEncoding.QuotedPrintable;
         }

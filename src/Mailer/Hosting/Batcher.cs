@@ -97,7 +97,7 @@ public sealed class Batcher<TRequest, TResult>(Func<IReadOnlyList<Batcher<TReque
             failure = e;
         }
 
-        foreach (var item in batch)
+        foreach (var item in batch.Where(item => !item.Result.IsCompleted))
         {
             item.Fail(failure ?? new InvalidOperationException("The batch handler left a request without a result."));
         }

@@ -27,7 +27,7 @@ internal sealed class GroupCommit<TRequest, TResult>
     {
         _database = database;
         _write = write;
-        _batcher = new Batcher<TRequest, TResult>(WriteAsync, MaxBatch);
+        _batcher = new Batcher<TRequest, TResult>(WriteBatchAsync, MaxBatch);
     }
 
     /// <summary>Writes <paramref name="request"/> in a transaction with the others waiting; the result after the commit.</summary>
@@ -45,7 +45,7 @@ internal sealed class GroupCommit<TRequest, TResult>
         return result;
     }
 
-    private async Task WriteAsync(IReadOnlyList<Batcher<TRequest, TResult>.Item> batch)
+    private async Task WriteBatchAsync(IReadOnlyList<Batcher<TRequest, TResult>.Item> batch)
     {
         try
         {

@@ -1,3 +1,4 @@
+using Mailer.Delivery;
 using Mailer.Rendering;
 
 namespace Mailer.Subscribers;
@@ -24,52 +25,49 @@ public sealed class ConfirmMailJob(
 
     public async Task SendAsync(long[] subscriberIds, CancellationToken cancellationToken)
     {
-        IConfirmationSender? sender = null;
-        try
+        // Opening connects nothing yet: the SMTP connection connects on its first message, if any is due.
+        await using var sender = await mailer.OpenAsync(cancellationToken);
+        var transientInARow = 0;
+        foreach (var subscriberId in subscriberIds)
         {
-            var transientInARow = 0;
-            foreach (var subscriberId in subscriberIds)
+            var outcome = await SendOneAsync(sender, subscriberId, cancellationToken);
+            transientInARow = outcome == SendOutcome.Transient ? transientInARow + 1 : 0;
+            if (transientInARow == TransientFailuresToStop)
             {
-                var subscriber = await store.FindAsync(subscriberId, cancellationToken);
-                if (subscriber is not { AwaitsConfirmationMail: true, ConfirmRequestedAt: { } requestedAt })
-                {
-                    SubscribersLog.ConfirmationMailNotDue(logger, subscriberId);
-                    continue;
-                }
-
-                sender ??= await mailer.OpenAsync(cancellationToken);
-                var recipient = new Recipient(subscriber.Id, subscriber.Email, subscriber.Locale, subscriber.Platforms);
-                var result = await sender.SendConfirmationAsync(recipient, cancellationToken);
-                transientInARow = result.Outcome == Delivery.SendOutcome.Transient ? transientInARow + 1 : 0;
-                switch (result.Outcome)
-                {
-                    case Delivery.SendOutcome.Accepted:
-                        await store.MarkConfirmationSentAsync(subscriberId, requestedAt, time.GetUtcNow(), cancellationToken);
-                        SubscribersLog.ConfirmationMailSent(logger, subscriberId);
-                        break;
-                    case Delivery.SendOutcome.Permanent:
-                        // The server refused the address for good; asking again would be refused again.
-                        await store.MarkConfirmationSentAsync(subscriberId, requestedAt, time.GetUtcNow(), cancellationToken);
-                        SubscribersLog.ConfirmationMailRejected(logger, subscriberId);
-                        break;
-                    default:
-                        SubscribersLog.ConfirmationMailDeferred(logger, subscriberId);
-                        if (transientInARow == TransientFailuresToStop)
-                        {
-                            SubscribersLog.ConfirmationJobStopped(logger, transientInARow);
-                            return;
-                        }
-
-                        break;
-                }
+                SubscribersLog.ConfirmationJobStopped(logger, transientInARow);
+                return;
             }
         }
-        finally
+    }
+
+    /// <summary>The mail of one subscriber if it is due, recorded as sent once the server took it; null when not due.</summary>
+    private async Task<SendOutcome?> SendOneAsync(IConfirmationSender sender, long subscriberId, CancellationToken cancellationToken)
+    {
+        var subscriber = await store.FindAsync(subscriberId, cancellationToken);
+        if (subscriber is not { AwaitsConfirmationMail: true, ConfirmRequestedAt: { } requestedAt })
         {
-            if (sender is not null)
-            {
-                await sender.DisposeAsync();
-            }
+            SubscribersLog.ConfirmationMailNotDue(logger, subscriberId);
+            return null;
         }
+
+        var recipient = new Recipient(subscriber.Id, subscriber.Email, subscriber.Locale, subscriber.Platforms);
+        var result = await sender.SendConfirmationAsync(recipient, cancellationToken);
+        switch (result.Outcome)
+        {
+            case SendOutcome.Accepted:
+                await store.MarkConfirmationSentAsync(subscriberId, requestedAt, time.GetUtcNow(), cancellationToken);
+                SubscribersLog.ConfirmationMailSent(logger, subscriberId);
+                break;
+            case SendOutcome.Permanent:
+                // The server refused the address for good; asking again would be refused again.
+                await store.MarkConfirmationSentAsync(subscriberId, requestedAt, time.GetUtcNow(), cancellationToken);
+                SubscribersLog.ConfirmationMailRejected(logger, subscriberId);
+                break;
+            default:
+                SubscribersLog.ConfirmationMailDeferred(logger, subscriberId);
+                break;
+        }
+
+        return result.Outcome;
     }
 }
