@@ -8,11 +8,14 @@ using Microsoft.Extensions.Options;
 namespace Mailer.Campaigns;
 
 /// <summary>
-/// Who may open <c>/hangfire</c>: requests from this machine; from elsewhere only with <c>Hangfire:DashboardUser</c>
-/// and <c>Hangfire:DashboardPassword</c> (Basic auth), and only through <c>Mailer:PublicBaseUrl</c> when that is https,
-/// so the password never crosses the network in clear.
+/// Who may open <c>/hangfire</c> (and see the details of <c>/healthz</c>): requests from this machine; from elsewhere
+/// only with <c>Hangfire:DashboardUser</c> and <c>Hangfire:DashboardPassword</c> (Basic auth), and only through
+/// <c>Mailer:PublicBaseUrl</c> when that is https, so the password never crosses the network in clear.
+/// A request that came through a reverse proxy is never from this machine, though its socket says loopback: the proxy
+/// on the same host forwards the whole internet.
 /// </summary>
-public sealed class DashboardAccess(IOptions<HangfireOptions> hangfire, IOptions<MailerOptions> mailer) : IDashboardAuthorizationFilter
+public sealed class DashboardAccess(IOptions<HangfireOptions> hangfire, IOptions<MailerOptions> mailer, ReverseProxy proxy)
+    : IDashboardAuthorizationFilter
 {
     public bool Authorize(DashboardContext context) => Authorize(context.GetHttpContext());
 
@@ -46,8 +49,13 @@ public sealed class DashboardAccess(IOptions<HangfireOptions> hangfire, IOptions
         return false;
     }
 
-    private static bool IsLocal(HttpContext http)
+    private bool IsLocal(HttpContext http)
     {
+        if (proxy.CameThroughProxy(http))
+        {
+            return false;
+        }
+
         var remote = http.Connection.RemoteIpAddress;
         return remote is not null && (IPAddress.IsLoopback(remote) || remote.Equals(http.Connection.LocalIpAddress));
     }

@@ -1,11 +1,14 @@
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Options;
 
 namespace Mailer.Hosting;
 
 public static class HostingSetup
 {
-    /// <summary>Options of the <c>Mailer</c> section, the clock, problem details and health checks.</summary>
+    /// <summary>
+    /// Options of the <c>Mailer</c> and <c>Hosting</c> sections, the reverse proxies believed, the clock, problem
+    /// details and health checks.
+    /// </summary>
     public static WebApplicationBuilder AddMailerHosting(this WebApplicationBuilder builder, bool quiet)
     {
         if (quiet)
@@ -18,6 +21,13 @@ public static class HostingSetup
             .BindConfiguration(MailerOptions.Section)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddOptions<HostingOptions>()
+            .BindConfiguration(HostingOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddOptions<ForwardedHeadersOptions>()
+            .Configure<IOptions<HostingOptions>>((forwarding, hosting) => ReverseProxy.Configure(forwarding, hosting.Value));
+        builder.Services.AddSingleton<ReverseProxy>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();
         builder.Services.AddHealthChecks();
@@ -26,8 +36,10 @@ public static class HostingSetup
 
     public static WebApplication MapMailerHosting(this WebApplication app)
     {
+        // First, so that the rate limit, the consent record and the dashboard's rule all see the visitor, not the proxy.
+        app.UseForwardedHeaders();
         app.UseStatusCodePages();
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = HealthReportWriter.WriteAsync });
+        app.MapHealthEndpoints();
         if (app.Configuration.GetValue<bool>("Benchmarks:BareEndpoint"))
         {
             // For bench/signup.sh only: this server answering 202 and doing nothing else, the yardstick for POST /subscribe.
@@ -35,21 +47,5 @@ public static class HostingSetup
         }
 
         return app;
-    }
-}
-
-/// <summary>Writes <c>/healthz</c> as JSON: the overall status and one entry per check (store, transport).</summary>
-internal static class HealthReportWriter
-{
-    public static Task WriteAsync(HttpContext context, HealthReport report)
-    {
-        context.Response.ContentType = "application/json; charset=utf-8";
-        return context.Response.WriteAsJsonAsync(new
-        {
-            status = report.Status.ToString(),
-            checks = report.Entries.ToDictionary(
-                e => e.Key,
-                e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
-        });
     }
 }

@@ -12,7 +12,7 @@ public static class StorageSetup
         builder.Services.AddSingleton<Database>();
         builder.Services.AddSingleton<SchemaMigrator>();
         builder.Services.AddHostedService<StorageInitializer>();
-        builder.Services.AddHealthChecks().AddCheck<StoreHealthCheck>("store");
+        builder.Services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: [Hosting.HealthEndpoints.Ready]);
         return builder;
     }
 }

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Mailer.Storage;
 
-/// <summary><c>/healthz</c> entry <c>store</c>: the database answers a query.</summary>
+/// <summary>The <c>store</c> entry of <c>/healthz</c> and <c>/healthz/ready</c>: the database answers a query.</summary>
 internal sealed class StoreHealthCheck(Database database) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)

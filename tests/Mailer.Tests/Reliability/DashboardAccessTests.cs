@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using Mailer.Tests.Hosting;
 using Mailer.Tests.Support;
 using static Mailer.Tests.Subscribers.TestSteps;
 
@@ -8,7 +9,8 @@ namespace Mailer.Tests.Reliability;
 
 /// <summary>
 /// <c>/hangfire</c> shows and changes the campaign's jobs: open to this machine, to others only with the configured
-/// Basic credentials, and only through the public https name when there is one.
+/// Basic credentials, and only through the public https name when there is one. A request through a reverse proxy is
+/// never from this machine, though the proxy connects from loopback.
 /// </summary>
 public class DashboardAccessTests
 {
@@ -22,12 +24,20 @@ public class DashboardAccessTests
             ["Hangfire:DashboardUser"] = User,
             ["Hangfire:DashboardPassword"] = Password,
             ["Mailer:PublicBaseUrl"] = publicBaseUrl,
+            ["Hosting:KnownProxies:0"] = "127.0.0.1",
         },
     };
 
-    private static HttpRequestMessage Get(string path, string? credentials = null, string host = "localhost")
+    private static Dictionary<string, string?> Settings() => new()
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, $"http://{host}{path}");
+        ["Hangfire:DashboardUser"] = User,
+        ["Hangfire:DashboardPassword"] = Password,
+        ["Hosting:KnownProxies:0"] = "127.0.0.1",
+    };
+
+    private static HttpRequestMessage Get(string path, string? credentials = null, string? host = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, host is null ? path : $"http://{host}{path}");
         if (credentials is not null)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
@@ -85,7 +95,7 @@ public class DashboardAccessTests
     }
 
     [Theory]
-    [InlineData("127.0.0.1")]
+    [InlineData("127.0.0.2")]
     [InlineData("::1")]
     public async Task Dashboard_FromThisMachine_OpensWithoutCredentials(string address)
     {
@@ -107,5 +117,61 @@ public class DashboardAccessTests
 
         Assert.True(elsewhere.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden, $"{(int)elsewhere.StatusCode}");
         Assert.Equal(HttpStatusCode.OK, throughTheName.StatusCode);
+    }
+
+    [Fact]
+    public async Task Dashboard_ThroughNginx_FromAnotherAddress_WithoutCredentials_IsRefused_ButOpensStraightFromThisMachine()
+    {
+        await using var proxied = await ProxiedApp.StartAsync(Settings());
+
+        var throughNginx = await proxied.ThroughNginx("127.0.0.2").SendAsync(Get("/hangfire"), Cancel);
+        var trigger = await proxied.ThroughNginx("127.0.0.2").PostAsync("/hangfire/recurring/trigger",
+            new FormUrlEncodedContent([new("jobs[]", "dispatch")]), Cancel);
+        var straight = await proxied.Straight("127.0.0.2").SendAsync(Get("/hangfire"), Cancel);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, throughNginx.StatusCode);
+        Assert.True(throughNginx.Headers.WwwAuthenticate.Count > 0, "no Basic challenge");
+        Assert.True(trigger.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden, $"trigger: {(int)trigger.StatusCode}");
+        Assert.Equal(HttpStatusCode.OK, straight.StatusCode);
+    }
+
+    [Fact]
+    public async Task Dashboard_ThroughNginx_OpensWithTheRightCredentialsOnly()
+    {
+        await using var proxied = await ProxiedApp.StartAsync(Settings());
+        var visitor = proxied.ThroughNginx("127.0.0.2");
+
+        var right = await visitor.SendAsync(Get("/hangfire", $"{User}:{Password}"), Cancel);
+        var wrong = await visitor.SendAsync(Get("/hangfire", $"{User}:wrong"), Cancel);
+
+        Assert.Equal(HttpStatusCode.OK, right.StatusCode);
+        Assert.Contains("Mailer jobs", await right.BodyAsync());
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("X-Forwarded-For", "127.0.0.1")]
+    [InlineData("X-Forwarded-For", "203.0.113.5")]
+    [InlineData("Forwarded", "for=127.0.0.1")]
+    [InlineData("X-Real-IP", "127.0.0.1")]
+    public async Task Dashboard_ARequestCarryingAProxyHeader_IsNeverFromThisMachine(string header, string value)
+    {
+        await using var app = App();
+        var request = Get("/hangfire");
+        request.Headers.TryAddWithoutValidation(header, value);
+
+        var response = await app.CreateClientFrom("127.0.0.2").SendAsync(request, Cancel);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Dashboard_FromTheKnownProxysAddress_IsNotFromThisMachine_EvenWithoutForwardingHeaders()
+    {
+        await using var app = App();
+
+        var response = await app.CreateClientFrom("127.0.0.1").SendAsync(Get("/hangfire"), Cancel);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 }
