@@ -31,7 +31,17 @@ public sealed class HostingOptions : IValidatableObject
 
     /// <summary>The networks of <see cref="KnownNetworks"/>, the invalid ones left out (validation names them).</summary>
     public IEnumerable<IPNetwork> ProxyNetworks() =>
-        KnownNetworks.Where(n => IPNetwork.TryParse(n.Trim(), out _)).Select(n => IPNetwork.Parse(n.Trim()));
+        KnownNetworks.Select(n => TryParseNetwork(n?.Trim() ?? "")).OfType<IPNetwork>();
+
+    /// <summary>A network in CIDR notation whose host bits are zero (<c>10.0.0.1/8</c> is a typo, not <c>10.0.0.0/8</c>).</summary>
+    private static IPNetwork? TryParseNetwork(string text)
+    {
+        var slash = text.IndexOf('/');
+        return slash > 0 && IPNetwork.TryParse(text, out var network) && IPAddress.TryParse(text[..slash], out var address)
+            && address.Equals(network.BaseAddress)
+            ? network
+            : null;
+    }
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -49,7 +59,7 @@ public sealed class HostingOptions : IValidatableObject
         for (var i = 0; i < KnownNetworks.Count; i++)
         {
             var entry = KnownNetworks[i]?.Trim() ?? "";
-            if (entry.Length > 0 && !IPNetwork.TryParse(entry, out _))
+            if (entry.Length > 0 && TryParseNetwork(entry) is null)
             {
                 yield return new ValidationResult(
                     $"Hosting:KnownNetworks:{i} ('{entry}') must be a network in CIDR notation with its host bits zero, such as 10.0.0.0/24 or fd00::/8.",

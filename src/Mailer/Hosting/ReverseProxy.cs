@@ -19,7 +19,6 @@ public sealed class ReverseProxy(IOptions<ForwardedHeadersOptions> forwarding)
 
     internal static void Configure(ForwardedHeadersOptions forwarding, HostingOptions hosting)
     {
-        forwarding.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
         forwarding.ForwardLimit = 1;
         forwarding.KnownProxies.Clear();
         forwarding.KnownIPNetworks.Clear();
@@ -32,6 +31,11 @@ public sealed class ReverseProxy(IOptions<ForwardedHeadersOptions> forwarding)
         {
             forwarding.KnownIPNetworks.Add(network);
         }
+
+        // The middleware believes every sender when both lists are empty: with no proxy configured it must not run at all.
+        forwarding.ForwardedHeaders = forwarding.KnownProxies.Count + forwarding.KnownIPNetworks.Count == 0
+            ? ForwardedHeaders.None
+            : ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
     }
 
     /// <summary>
