@@ -1,6 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using Mailer.Tests.Support;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using static Mailer.Tests.Subscribers.TestSteps;
 
@@ -97,5 +101,41 @@ public class ReverseProxyTests
 
         Assert.Contains(error.Failures, failure => failure.Contains(key, StringComparison.Ordinal) && failure.Contains(value, StringComparison.Ordinal)
             || key == "Hosting:HealthCacheDuration" && failure.Contains(key, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TheSchemeAndAddress_ComeFromTheHeaders_OnlyOnAConnectionFromAKnownProxy()
+    {
+        await using var app = new MailerAppFactory
+        {
+            Settings = { ["Hosting:KnownNetworks:0"] = "10.1.0.0/16" },
+            ConfigureTestServices = services => services.AddSingleton<IStartupFilter, EchoWhatTheAppSees>(),
+        };
+
+        Assert.Equal("https 203.0.113.9", await SeenAsync(app.CreateClientFrom("10.1.2.3")));
+        Assert.Equal("http 10.2.0.1", await SeenAsync(app.CreateClientFrom("10.2.0.1")));
+        Assert.Equal("http 127.0.0.1", await SeenAsync(app.CreateClientFrom("127.0.0.1")));
+    }
+
+    private static async Task<string> SeenAsync(HttpClient client)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, EchoWhatTheAppSees.Path);
+        request.Headers.Add("X-Forwarded-For", "203.0.113.9");
+        request.Headers.Add("X-Forwarded-Proto", "https");
+        return await (await client.SendAsync(request, Cancel)).BodyAsync();
+    }
+
+    /// <summary>Answers <see cref="Path"/>, after the whole application's pipeline, with the scheme and client address it sees.</summary>
+    private sealed class EchoWhatTheAppSees : IStartupFilter
+    {
+        public const string Path = "/test/seen";
+
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            next(app);
+            app.Run(context => context.Request.Path == Path
+                ? context.Response.WriteAsync($"{context.Request.Scheme} {context.Connection.RemoteIpAddress}")
+                : Task.CompletedTask);
+        };
     }
 }
