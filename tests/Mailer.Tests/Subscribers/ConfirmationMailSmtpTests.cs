@@ -105,8 +105,9 @@ public partial class ConfirmationMailSmtpTests
 
         await RunJobAsync(app, [.. ids]);
 
+        // Six are due; the job gives up after the third deferral in a row (the server is down), the sweep sends the rest.
         Assert.Equal(6, ids.Count);
-        Assert.Equal(ConfirmMailJob.TransientFailuresToStop, tried);
+        Assert.Equal(3, tried);
         foreach (var id in ids)
         {
             Assert.True((await app.Store.FindAsync(id, Cancel))!.AwaitsConfirmationMail);
