@@ -22,7 +22,7 @@ public partial class ConfirmationMailSmtpTests
         await smtp.WaitForMessagesAsync(1, TimeSpan.FromSeconds(30));
         var mail = Assert.Single(smtp.Messages);
         var link = ConfirmLink().Match(mail.Message.TextBody ?? "");
-        var confirmation = await client.GetAsync(MailerAppFactory.PathOf(link.Value), Cancel);
+        var confirmation = await client.ConfirmWithButtonAsync(link.Value);
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Single(mail.To);
