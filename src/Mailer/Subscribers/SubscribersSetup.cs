@@ -37,6 +37,7 @@ public static class SubscribersSetup
         services.TryAddSingleton<IConfirmationMailer, TransportConfirmationMailer>();
         services.AddTransient<ConfirmMailJob>();
         services.AddSingleton<ConfirmationQueue>();
+        services.AddTransient<ConfirmationSweep>();
         services.AddSingleton<PageRenderer>();
         services.AddSingleton<SignupApi>();
         services.AddSingleton<LinkApi>();
