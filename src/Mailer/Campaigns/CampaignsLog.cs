@@ -35,9 +35,6 @@ internal static partial class CampaignsLog
     [GeneratedRegex(@"[^\s<>""'(),;:\[\]]+@[^\s<>""'(),;:\[\]]+")]
     private static partial Regex MailAddress();
 
-    [LoggerMessage(4007, LogLevel.Warning, "{Count} confirmation mails asked for and not sent: enqueued again")]
-    public static partial void ConfirmationsRequeued(ILogger logger, int count);
-
     [LoggerMessage(4008, LogLevel.Warning, "Mailing {Mailing}: the batch's lease ran out while a message hung; {Count} rows left to the job that took them back")]
     public static partial void LeaseLost(ILogger logger, string mailing, int count);
 

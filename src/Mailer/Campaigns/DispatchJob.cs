@@ -17,7 +17,7 @@ public sealed class DispatchJob(
     CampaignClock clock,
     JobStorage storage,
     IBackgroundJobClient jobs,
-    ISubscriberStore subscribers,
+    ConfirmationSweep confirmations,
     IOptions<SmtpOptions> smtp,
     IOptions<CampaignOptions> options,
     TimeProvider time,
@@ -25,14 +25,12 @@ public sealed class DispatchJob(
 {
     public const string RecurringId = "dispatch";
 
-    /// <summary>A confirmation mail asked for this long ago and still not sent counts as lost.</summary>
-    internal static readonly TimeSpan LostConfirmationAfter = TimeSpan.FromMinutes(5);
-
     [Queue("dispatch")]
     [AutomaticRetry(Attempts = 0)]
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        await ResendLostConfirmationsAsync(cancellationToken);
+        // Confirmation mails whose job was lost or deferred: queued once more (see ConfirmationSweep for when).
+        await confirmations.RunAsync(cancellationToken);
         foreach (var mailing in await clock.MailingsAsync(cancellationToken))
         {
             var now = time.GetUtcNow();
@@ -68,24 +66,6 @@ public sealed class DispatchJob(
             {
                 EnsureSenders(mailing.Mailing, claimable);
             }
-        }
-    }
-
-    /// <summary>
-    /// A confirmation mail is a job enqueued by the signup; Hangfire's in-memory storage forgets it on restart and a
-    /// failed one is not retried. The store knows which were asked for and not sent: those get a new job.
-    /// </summary>
-    private async Task ResendLostConfirmationsAsync(CancellationToken cancellationToken)
-    {
-        var lost = await subscribers.FindUnsentConfirmationsAsync(time.GetUtcNow() - LostConfirmationAfter, 500, cancellationToken);
-        foreach (var chunk in lost.Chunk(ConfirmationQueue.MaxBatch))
-        {
-            jobs.Enqueue<ConfirmMailJob>(job => job.SendAsync(chunk, CancellationToken.None));
-        }
-
-        if (lost.Count > 0)
-        {
-            CampaignsLog.ConfirmationsRequeued(logger, lost.Count);
         }
     }
 

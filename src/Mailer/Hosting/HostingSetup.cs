@@ -20,6 +20,9 @@ public static class HostingSetup
         builder.Services.AddOptions<MailerOptions>()
             .BindConfiguration(MailerOptions.Section)
             .ValidateDataAnnotations()
+            // Without the key in Production a signup would be answered and its confirmation job would fail: stop at start.
+            .Validate<IHostEnvironment>((mailer, environment) => !environment.IsProduction() || !string.IsNullOrEmpty(mailer.SigningKey),
+                MailerOptions.SigningKeyRequired)
             .ValidateOnStart();
         builder.Services.AddOptions<HostingOptions>()
             .BindConfiguration(HostingOptions.Section)

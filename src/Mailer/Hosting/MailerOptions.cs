@@ -7,6 +7,10 @@ public sealed class MailerOptions : IValidatableObject
 {
     public const string Section = "Mailer";
 
+    /// <summary>Why a Production start stops without <see cref="SigningKey"/>.</summary>
+    public const string SigningKeyRequired =
+        "Mailer:SigningKey is required in Production: at least 32 characters, the same on every instance (links made by one must open on the others).";
+
     /// <summary>The public https address the links in mails point at. Default <c>http://localhost:5000</c>.</summary>
     [Required(ErrorMessage = "Mailer:PublicBaseUrl is required."), Url(ErrorMessage = "Mailer:PublicBaseUrl must be an absolute URL such as https://kampagne.example.org.")]
     public string PublicBaseUrl { get; set; } = "http://localhost:5000";
@@ -29,7 +33,8 @@ public sealed class MailerOptions : IValidatableObject
 
     /// <summary>
     /// Key that signs the tokens in links (confirm, unsubscribe, click, done); at least 32 characters.
-    /// Required in Production; in Development one is generated once and kept in the data folder.
+    /// Required in Production (the start stops without it); elsewhere, when empty, one is generated once and kept
+    /// in the data folder. Default empty.
     /// </summary>
     public string? SigningKey { get; set; }
 

@@ -77,17 +77,46 @@ public sealed partial class SubscriberStore
         WHERE id = @Id AND done_platforms = @Before
         """;
 
+    // A confirmation mail is due while the subscriber is pending, the last request is newer than the last mail, and
+    // the request's link would still hold (requested after @RequestedAfter = now - Subscribers:ConfirmWithin).
+    private const string ConfirmationDue = """
+        status = 'pending' AND confirm_requested_at > @RequestedAfter
+          AND (confirm_sent_at IS NULL OR confirm_sent_at < confirm_requested_at)
+        """;
+
+    private const string ConfirmationNotClaimed = "(confirm_claimed_until IS NULL OR confirm_claimed_until <= @Now)";
+
+    // Due, unclaimed, and neither the signup (confirm_requested_at) nor the sweep (confirm_enqueued_at) queued a job lately.
+    private const string ConfirmationLost = $"""
+        {ConfirmationDue} AND {ConfirmationNotClaimed}
+          AND confirm_requested_at < @EnqueuedBefore
+          AND (confirm_enqueued_at IS NULL OR confirm_enqueued_at < @EnqueuedBefore)
+        """;
+
+    private const string ClaimConfirmation = $"""
+        UPDATE subscribers SET confirm_claimed_until = @Until
+        WHERE id = @Id AND {ConfirmationDue} AND {ConfirmationNotClaimed}
+        RETURNING confirm_requested_at
+        """;
+
     private const string MarkConfirmationSent = """
-        UPDATE subscribers SET confirm_sent_at = @SentAt
+        UPDATE subscribers
+        SET confirm_sent_at = @SentAt,
+            confirm_claimed_until = CASE WHEN confirm_claimed_until = @Until THEN NULL ELSE confirm_claimed_until END
         WHERE id = @Id AND confirm_requested_at = @RequestedAt
         """;
 
-    private const string SelectUnsentConfirmations = """
-        SELECT id FROM subscribers
-        WHERE status = 'pending' AND confirm_requested_at < @OlderThan
-          AND (confirm_sent_at IS NULL OR confirm_sent_at < confirm_requested_at)
-        ORDER BY confirm_requested_at, id
-        LIMIT @Max
+    private const string ReleaseConfirmationClaim = """
+        UPDATE subscribers SET confirm_claimed_until = NULL
+        WHERE id = @Id AND confirm_claimed_until = @Until
+        """;
+
+    // The statement marks what it takes, so two sweeps (two instances) never take one request at the same time.
+    private const string TakeLostConfirmations = $"""
+        UPDATE subscribers SET confirm_enqueued_at = @Now
+        WHERE id IN (SELECT id FROM subscribers WHERE {ConfirmationLost} ORDER BY confirm_requested_at, id LIMIT @Max)
+          AND {ConfirmationLost}
+        RETURNING id, confirm_requested_at
         """;
 
     private const string SelectConsentsOfSubscriber = """

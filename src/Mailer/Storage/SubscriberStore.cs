@@ -159,24 +159,63 @@ public sealed partial class SubscriberStore(Database database) : ISubscriberStor
         return false;
     }
 
-    public async Task<bool> MarkConfirmationSentAsync(long subscriberId, DateTimeOffset requestedAt, DateTimeOffset sentAt, CancellationToken cancellationToken)
+    public async Task<ConfirmationClaim?> ClaimConfirmationAsync(long subscriberId, DateTimeOffset now, TimeSpan lease, DateTimeOffset requestedAfter,
+        CancellationToken cancellationToken)
+    {
+        var until = now + lease;
+        await using var connection = await database.OpenAsync(cancellationToken);
+        using var turn = await database.EnterWriteAsync(cancellationToken);
+        var requestedAt = await connection.QuerySingleOrDefaultAsync<long?>(Command(ClaimConfirmation, new
+        {
+            Id = subscriberId,
+            Now = now.ToUnixTimeMilliseconds(),
+            Until = until.ToUnixTimeMilliseconds(),
+            RequestedAfter = requestedAfter.ToUnixTimeMilliseconds(),
+        }, null, cancellationToken));
+        return requestedAt is { } at ? new ConfirmationClaim(subscriberId, Time(at), until) : null;
+    }
+
+    public async Task<bool> MarkConfirmationSentAsync(ConfirmationClaim claim, DateTimeOffset sentAt, CancellationToken cancellationToken)
+    {
+        var parameters = new
+        {
+            Id = claim.SubscriberId,
+            RequestedAt = claim.RequestedAt.ToUnixTimeMilliseconds(),
+            Until = claim.Until.ToUnixTimeMilliseconds(),
+            SentAt = sentAt.ToUnixTimeMilliseconds(),
+        };
+        await using var connection = await database.OpenAsync(cancellationToken);
+        using var turn = await database.EnterWriteAsync(cancellationToken);
+        if (await connection.ExecuteAsync(Command(MarkConfirmationSent, parameters, null, cancellationToken)) == 1)
+        {
+            return true;
+        }
+
+        await connection.ExecuteAsync(Command(ReleaseConfirmationClaim, parameters, null, cancellationToken));
+        return false;
+    }
+
+    public async Task ReleaseConfirmationClaimAsync(ConfirmationClaim claim, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         using var turn = await database.EnterWriteAsync(cancellationToken);
-        return await connection.ExecuteAsync(Command(MarkConfirmationSent, new
-        {
-            Id = subscriberId,
-            RequestedAt = requestedAt.ToUnixTimeMilliseconds(),
-            SentAt = sentAt.ToUnixTimeMilliseconds(),
-        }, null, cancellationToken)) == 1;
+        await connection.ExecuteAsync(Command(ReleaseConfirmationClaim,
+            new { Id = claim.SubscriberId, Until = claim.Until.ToUnixTimeMilliseconds() }, null, cancellationToken));
     }
 
-    public async Task<IReadOnlyList<long>> FindUnsentConfirmationsAsync(DateTimeOffset olderThan, int max, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<long>> TakeLostConfirmationsAsync(DateTimeOffset now, DateTimeOffset enqueuedBefore, DateTimeOffset requestedAfter, int max,
+        CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var ids = await connection.QueryAsync<long>(Command(SelectUnsentConfirmations,
-            new { OlderThan = olderThan.ToUnixTimeMilliseconds(), Max = max }, null, cancellationToken));
-        return ids.AsList();
+        using var turn = await database.EnterWriteAsync(cancellationToken);
+        var taken = await connection.QueryAsync<(long Id, long RequestedAt)>(Command(TakeLostConfirmations, new
+        {
+            Now = now.ToUnixTimeMilliseconds(),
+            EnqueuedBefore = enqueuedBefore.ToUnixTimeMilliseconds(),
+            RequestedAfter = requestedAfter.ToUnixTimeMilliseconds(),
+            Max = max,
+        }, null, cancellationToken));
+        return [.. taken.OrderBy(t => t.RequestedAt).ThenBy(t => t.Id).Select(t => t.Id)];
     }
 
     public async Task<IReadOnlyList<Consent>> ConsentsAsync(long subscriberId, CancellationToken cancellationToken)

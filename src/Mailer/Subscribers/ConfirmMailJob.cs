@@ -1,23 +1,40 @@
+using System.Reflection;
+using Hangfire;
+using Hangfire.States;
 using Mailer.Delivery;
 using Mailer.Rendering;
+using Microsoft.Extensions.Options;
 
 namespace Mailer.Subscribers;
 
 /// <summary>
-/// Sends the confirmation mails of a few signups, outside their requests, over one connection. Safe to run twice:
-/// it sends to a subscriber only while they are pending and a request is newer than the last mail, and records
-/// the mail as sent for exactly the request it served, right after the transport took it. A transient failure
-/// leaves the request due; the campaign's sweep (<see cref="ISubscriberStore.FindUnsentConfirmationsAsync"/>)
-/// enqueues it again.
+/// Sends the confirmation mails of a few signups, outside their requests, over one connection. Safe to run twice, and
+/// twice at once: before each mail it claims the subscriber's due request in the store (one conditional statement, as
+/// the ledger claims its rows), so only one job sends it; it records the mail as sent for exactly the request it
+/// served, right after the transport took it. No mail goes out for a request whose link would already have expired
+/// (<c>Subscribers:ConfirmWithin</c>). A transient failure gives the claim back and leaves the request due; the
+/// <see cref="ConfirmationSweep"/> queues it again, until its link would expire.
 /// </summary>
 public sealed class ConfirmMailJob(
     ISubscriberStore store,
     IConfirmationMailer mailer,
+    IOptions<SubscribersOptions> options,
     TimeProvider time,
     ILogger<ConfirmMailJob> logger)
 {
     /// <summary>Transient failures in a row after which the rest of the job is left to the sweep: the server is down.</summary>
     internal const int TransientFailuresToStop = 3;
+
+    /// <summary>
+    /// How long a claim holds: far longer than one message takes (each SMTP command has <c>Smtp:Timeout</c>, 30 s by
+    /// default). The claim of a job that died is taken again after it, by the next job the sweep queues.
+    /// </summary>
+    internal static readonly TimeSpan ClaimLease = TimeSpan.FromMinutes(5);
+
+    /// <summary>The Hangfire queue these jobs wait in: their method's <c>[Queue]</c>, else Hangfire's default.</summary>
+    internal static string Queue { get; } =
+        typeof(ConfirmMailJob).GetMethod(nameof(SendAsync), [typeof(long[]), typeof(CancellationToken)])!.GetCustomAttribute<QueueAttribute>()?.Queue
+        ?? EnqueuedState.DefaultQueue;
 
     /// <summary>The job of one signup (also what jobs queued by an earlier version call).</summary>
     public Task SendAsync(long subscriberId, CancellationToken cancellationToken) =>
@@ -40,30 +57,44 @@ public sealed class ConfirmMailJob(
         }
     }
 
-    /// <summary>The mail of one subscriber if it is due, recorded as sent once the server took it; null when not due.</summary>
+    /// <summary>The mail of one subscriber if it is due and this job got the claim, recorded as sent once the server took it; null when not.</summary>
     private async Task<SendOutcome?> SendOneAsync(IConfirmationSender sender, long subscriberId, CancellationToken cancellationToken)
     {
-        var subscriber = await store.FindAsync(subscriberId, cancellationToken);
-        if (subscriber is not { AwaitsConfirmationMail: true, ConfirmRequestedAt: { } requestedAt })
+        var now = time.GetUtcNow();
+        var claim = await store.ClaimConfirmationAsync(subscriberId, now, ClaimLease, now - options.Value.ConfirmWithin, cancellationToken);
+        var subscriber = claim is null ? null : await store.FindAsync(subscriberId, cancellationToken);
+        if (claim is null || subscriber is null)
         {
             SubscribersLog.ConfirmationMailNotDue(logger, subscriberId);
             return null;
         }
 
-        var recipient = new Recipient(subscriber.Id, subscriber.Email, subscriber.Locale, subscriber.Platforms);
-        var result = await sender.SendConfirmationAsync(recipient, cancellationToken);
+        SendResult result;
+        try
+        {
+            var recipient = new Recipient(subscriber.Id, subscriber.Email, subscriber.Locale, subscriber.Platforms);
+            result = await sender.SendConfirmationAsync(recipient, cancellationToken);
+        }
+        catch
+        {
+            // Cancelled or a fault of our own: the request is not lost, the next job may take it at once.
+            await store.ReleaseConfirmationClaimAsync(claim, CancellationToken.None);
+            throw;
+        }
+
         switch (result.Outcome)
         {
             case SendOutcome.Accepted:
-                await store.MarkConfirmationSentAsync(subscriberId, requestedAt, time.GetUtcNow(), cancellationToken);
+                await store.MarkConfirmationSentAsync(claim, time.GetUtcNow(), cancellationToken);
                 SubscribersLog.ConfirmationMailSent(logger, subscriberId);
                 break;
             case SendOutcome.Permanent:
                 // The server refused the address for good; asking again would be refused again.
-                await store.MarkConfirmationSentAsync(subscriberId, requestedAt, time.GetUtcNow(), cancellationToken);
+                await store.MarkConfirmationSentAsync(claim, time.GetUtcNow(), cancellationToken);
                 SubscribersLog.ConfirmationMailRejected(logger, subscriberId);
                 break;
             default:
+                await store.ReleaseConfirmationClaimAsync(claim, cancellationToken);
                 SubscribersLog.ConfirmationMailDeferred(logger, subscriberId);
                 break;
         }

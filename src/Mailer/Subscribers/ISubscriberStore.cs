@@ -33,16 +33,30 @@ public interface ISubscriberStore
     Task<bool> MarkDoneAsync(long subscriberId, string platform, DateTimeOffset at, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Records that the confirmation mail asked for at <paramref name="requestedAt"/> went out. False when a newer
-    /// signup has asked again in the meantime: that one still awaits its mail.
+    /// Claims the subscriber's due confirmation mail for one job until <paramref name="now"/> + <paramref name="lease"/>,
+    /// in one conditional statement: of two jobs for one subscriber only one gets it. Null when no mail is due (confirmed,
+    /// gone, already sent), when the request was made at or before <paramref name="requestedAfter"/> (its link would have
+    /// expired), or while another job's claim holds. A claim whose lease ran out (its job died) is taken again.
     /// </summary>
-    Task<bool> MarkConfirmationSentAsync(long subscriberId, DateTimeOffset requestedAt, DateTimeOffset sentAt, CancellationToken cancellationToken);
+    Task<ConfirmationClaim?> ClaimConfirmationAsync(long subscriberId, DateTimeOffset now, TimeSpan lease, DateTimeOffset requestedAfter,
+        CancellationToken cancellationToken);
 
     /// <summary>
-    /// Pending subscribers whose confirmation mail was asked for before <paramref name="olderThan"/> and has not
-    /// gone out (the job was lost or failed transiently), oldest first.
+    /// Records that the claimed mail went out and ends the claim. False when a newer signup has asked again in the
+    /// meantime: that one still awaits its mail.
     /// </summary>
-    Task<IReadOnlyList<long>> FindUnsentConfirmationsAsync(DateTimeOffset olderThan, int max, CancellationToken cancellationToken);
+    Task<bool> MarkConfirmationSentAsync(ConfirmationClaim claim, DateTimeOffset sentAt, CancellationToken cancellationToken);
+
+    /// <summary>Ends a claim without a mail (a transient failure): the request stays due for the sweep.</summary>
+    Task ReleaseConfirmationClaimAsync(ConfirmationClaim claim, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes up to <paramref name="max"/> lost confirmation requests, oldest first, and marks them queued at
+    /// <paramref name="now"/>: due, not claimed, their link still holding (requested after <paramref name="requestedAfter"/>),
+    /// and no job queued for them since <paramref name="enqueuedBefore"/>, neither by the signup nor by an earlier sweep.
+    /// </summary>
+    Task<IReadOnlyList<long>> TakeLostConfirmationsAsync(DateTimeOffset now, DateTimeOffset enqueuedBefore, DateTimeOffset requestedAfter, int max,
+        CancellationToken cancellationToken);
 
     /// <summary>Every consent of the subscriber, oldest first: the proof of consent and of its withdrawal.</summary>
     Task<IReadOnlyList<Consent>> ConsentsAsync(long subscriberId, CancellationToken cancellationToken);
@@ -50,3 +64,6 @@ public interface ISubscriberStore
     /// <summary>The subscriber's clicks and done marks, oldest first.</summary>
     Task<IReadOnlyList<LinkEvent>> LinkEventsAsync(long subscriberId, CancellationToken cancellationToken);
 }
+
+/// <summary>A job's hold on one subscriber's confirmation mail: the request it serves and the end of its lease.</summary>
+public sealed record ConfirmationClaim(long SubscriberId, DateTimeOffset RequestedAt, DateTimeOffset Until);

@@ -10,7 +10,7 @@ namespace Mailer.Subscribers;
 /// platform done. Each checks its signed token for its own purpose, so a token acts only on its subscriber and
 /// only for what it was issued for; a bad token shows a page and changes nothing.
 /// <para>
-/// Unsubscribing: <c>GET</c> only shows a button (mail scanners fetch links). The <c>POST</c> behind the button
+/// Confirming and unsubscribing: <c>GET</c> only shows a button (mail scanners fetch links). The <c>POST</c> behind the button
 /// carries an antiforgery token; a <c>POST</c> whose body is <c>List-Unsubscribe=One-Click</c> (RFC 8058, sent by
 /// mail providers without cookies) is taken without one. That is safe: the signed token in the path is the
 /// authority, and the only thing it can do is unsubscribe, which is idempotent.
@@ -26,33 +26,50 @@ public sealed class LinkApi(
     TimeProvider time,
     ILogger<LinkApi> logger)
 {
+    /// <summary>
+    /// <c>GET /confirm/{token}</c>: the page with the one button that confirms. Opening the link changes nothing, because
+    /// mail scanners (Safe Links, gateways, webmail previews) open every link of a mail on the person's behalf.
+    /// </summary>
+    public async Task<IResult> ShowConfirmAsync(HttpContext context, string token)
+    {
+        var (refusal, locale, _) = await CheckConfirmAsync(context, token);
+        return refusal ?? pages.Render(context, "confirm", locale, ConfirmFormModel(token, formExpired: false), withForm: true);
+    }
+
+    /// <summary>
+    /// <c>POST /confirm/{token}</c>, the button: confirms and records the consent's confirmation (time, address of this POST).
+    /// <para>
+    /// It requires the antiforgery token of the page, as the unsubscribe button does, and unlike the one-click unsubscribe
+    /// there is no exemption: this press is the proof of consent, so it must come from a browser that showed the page to
+    /// a person (its cookie and its form field together). A scanner or prefetcher that POSTs the bare link, or another
+    /// site that makes a browser post, confirms nothing. A press on a page open too long (or from a form made before a key
+    /// rotation) gets the page back with the button and a note, and changes nothing.
+    /// </para>
+    /// </summary>
     public async Task<IResult> ConfirmAsync(HttpContext context, string token)
     {
-        var check = tokens.Check(token, TokenPurpose.Confirm, out var claim);
-        if (check == TokenCheck.Invalid)
+        var (refusal, locale, subscriberId) = await CheckConfirmAsync(context, token);
+        if (refusal is not null)
         {
-            return Invalid(context, TokenPurpose.Confirm);
+            return refusal;
         }
 
-        var subscriber = await store.FindAsync(claim.SubscriberId, context.RequestAborted);
-        var locale = subscriber?.Locale ?? RequestLocale.Choose(context.Request);
-        if (check == TokenCheck.Expired)
+        if ((await ReadFormAsync(context)).Refusal is { } unreadable)
         {
-            // An old link of someone who confirmed long ago still shows them where they stand.
-            if (subscriber?.Status == SubscriberStatus.Confirmed)
-            {
-                return pages.Render(context, "confirmed", locale);
-            }
-
-            SubscribersLog.LinkRejected(logger, TokenPurpose.Confirm, "expired");
-            return pages.Render(context, "link-expired", locale, statusCode: StatusCodes.Status410Gone);
+            return unreadable;
         }
 
-        var outcome = await store.ConfirmAsync(claim.SubscriberId, time.GetUtcNow(), ClientIp(context), context.RequestAborted);
+        if (!await antiforgery.IsRequestValidAsync(context))
+        {
+            SubscribersLog.FormTokenRejected(logger, "confirm");
+            return pages.Render(context, "confirm", locale, ConfirmFormModel(token, formExpired: true), StatusCodes.Status400BadRequest, withForm: true);
+        }
+
+        var outcome = await store.ConfirmAsync(subscriberId, time.GetUtcNow(), ClientIp(context), context.RequestAborted);
         switch (outcome)
         {
             case ConfirmOutcome.Confirmed:
-                SubscribersLog.SubscriberConfirmed(logger, claim.SubscriberId);
+                SubscribersLog.SubscriberConfirmed(logger, subscriberId);
                 return pages.Render(context, "confirmed", locale);
             case ConfirmOutcome.AlreadyConfirmed:
                 return pages.Render(context, "confirmed", locale);
@@ -60,6 +77,41 @@ public sealed class LinkApi(
                 SubscribersLog.LinkRejected(logger, TokenPurpose.Confirm, outcome.ToString());
                 return pages.Render(context, "link-invalid", locale, statusCode: StatusCodes.Status404NotFound);
         }
+    }
+
+    /// <summary>
+    /// What a confirmation link shows instead of its button, alike on GET and POST: the confirmed page for someone already
+    /// confirmed (an old link still shows where they stand), 410 for an expired link, 404 for a tampered or foreign one or
+    /// a subscriber who left or was erased. No refusal when the button may be shown and pressed.
+    /// </summary>
+    private async Task<(IResult? Refusal, string Locale, long SubscriberId)> CheckConfirmAsync(HttpContext context, string token)
+    {
+        var check = tokens.Check(token, TokenPurpose.Confirm, out var claim);
+        if (check == TokenCheck.Invalid)
+        {
+            return (Invalid(context, TokenPurpose.Confirm), RequestLocale.Choose(context.Request), 0);
+        }
+
+        var subscriber = await store.FindAsync(claim.SubscriberId, context.RequestAborted);
+        var locale = subscriber?.Locale ?? RequestLocale.Choose(context.Request);
+        if (subscriber?.Status == SubscriberStatus.Confirmed)
+        {
+            return (pages.Render(context, "confirmed", locale), locale, subscriber.Id);
+        }
+
+        if (check == TokenCheck.Expired)
+        {
+            SubscribersLog.LinkRejected(logger, TokenPurpose.Confirm, "expired");
+            return (pages.Render(context, "link-expired", locale, statusCode: StatusCodes.Status410Gone), locale, claim.SubscriberId);
+        }
+
+        if (subscriber is not { Status: SubscriberStatus.Pending })
+        {
+            SubscribersLog.LinkRejected(logger, TokenPurpose.Confirm, subscriber is null ? "unknown" : "unsubscribed");
+            return (pages.Render(context, "link-invalid", locale, statusCode: StatusCodes.Status404NotFound), locale, claim.SubscriberId);
+        }
+
+        return (null, locale, subscriber.Id);
     }
 
     public async Task<IResult> ShowUnsubscribeAsync(HttpContext context, string token)
@@ -208,6 +260,12 @@ public sealed class LinkApi(
         campaign.Value.Platforms.Keys.FirstOrDefault(p => string.Equals(p, platform, StringComparison.OrdinalIgnoreCase));
 
     private static string? ClientIp(HttpContext context) => context.Connection.RemoteIpAddress?.ToString();
+
+    private static ScriptObject ConfirmFormModel(string token, bool formExpired) => new()
+    {
+        ["action"] = "/confirm/" + token,
+        ["form_expired"] = formExpired,
+    };
 
     private static ScriptObject FormModel(string token, bool formExpired) => new()
     {

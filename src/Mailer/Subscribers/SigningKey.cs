@@ -22,8 +22,8 @@ public sealed class SigningKey
 
         if (environment.IsProduction())
         {
-            throw new OptionsValidationException(MailerOptions.Section, typeof(MailerOptions),
-                ["Mailer:SigningKey is required in Production (at least 32 characters; every instance needs the same key)."]);
+            // The start validates this already (HostingSetup); a key generated here would differ on every instance.
+            throw new OptionsValidationException(MailerOptions.Section, typeof(MailerOptions), [MailerOptions.SigningKeyRequired]);
         }
 
         var dataDirectory = ContentRoot.Combine(environment.ContentRootPath, options.Value.DataDirectory);

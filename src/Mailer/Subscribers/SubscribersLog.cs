@@ -39,7 +39,7 @@ internal static partial class SubscribersLog
     [LoggerMessage(2020, LogLevel.Information, "Confirmation mail to subscriber {SubscriberId} accepted by the transport")]
     public static partial void ConfirmationMailSent(ILogger logger, long subscriberId);
 
-    [LoggerMessage(2021, LogLevel.Debug, "Confirmation mail to subscriber {SubscriberId} not due (confirmed, gone or already sent)")]
+    [LoggerMessage(2021, LogLevel.Debug, "Confirmation mail to subscriber {SubscriberId} not due (confirmed, gone, already sent, claimed by another job or its link expired)")]
     public static partial void ConfirmationMailNotDue(ILogger logger, long subscriberId);
 
     [LoggerMessage(2022, LogLevel.Warning, "Confirmation mail to subscriber {SubscriberId} refused for good; not retried")]
@@ -50,4 +50,7 @@ internal static partial class SubscribersLog
 
     [LoggerMessage(2024, LogLevel.Warning, "Confirmation mail job stopped after {Failures} transient failures in a row; the sweep sends the rest")]
     public static partial void ConfirmationJobStopped(ILogger logger, int failures);
+
+    [LoggerMessage(2025, LogLevel.Warning, "{Count} confirmation mails asked for and not sent: enqueued again")]
+    public static partial void ConfirmationsRequeued(ILogger logger, int count);
 }

@@ -37,6 +37,7 @@ public static class SubscribersSetup
         services.TryAddSingleton<IConfirmationMailer, TransportConfirmationMailer>();
         services.AddTransient<ConfirmMailJob>();
         services.AddSingleton<ConfirmationQueue>();
+        services.AddTransient<ConfirmationSweep>();
         services.AddSingleton<PageRenderer>();
         services.AddSingleton<SignupApi>();
         services.AddSingleton<LinkApi>();
@@ -87,7 +88,9 @@ public static class SubscribersSetup
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
-        app.MapGet("/confirm/{token}", (HttpContext context, string token, LinkApi api) => api.ConfirmAsync(context, token))
+        app.MapGet("/confirm/{token}", (HttpContext context, string token, LinkApi api) => api.ShowConfirmAsync(context, token))
+            .ExcludeFromDescription();
+        app.MapPost("/confirm/{token}", (HttpContext context, string token, LinkApi api) => api.ConfirmAsync(context, token))
             .ExcludeFromDescription();
         app.MapGet("/unsubscribe/{token}", (HttpContext context, string token, LinkApi api) => api.ShowUnsubscribeAsync(context, token))
             .ExcludeFromDescription();

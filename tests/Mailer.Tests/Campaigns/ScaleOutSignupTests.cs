@@ -29,7 +29,7 @@ public sealed class ScaleOutSignupTests
         Assert.Equal(new RowCounts(1, 12, 0), await b.CountRowsAsync());
         var mail = Assert.Single(a.ConfirmationMails.All.Concat(b.ConfirmationMails.All));
 
-        var confirmed = await b.CreateClientFrom("198.51.100.1").GetAsync(MailerAppFactory.PathOf(mail.ConfirmUrl), Cancel);
+        var confirmed = await b.CreateClientFrom("198.51.100.1").ConfirmWithButtonAsync(mail.ConfirmUrl);
         var left = await a.CreateClientFrom("198.51.100.2").PostAsync(MailerAppFactory.PathOf(mail.UnsubscribeUrl), OneClickBody(), Cancel);
 
         Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (confirmed.StatusCode, left.StatusCode));

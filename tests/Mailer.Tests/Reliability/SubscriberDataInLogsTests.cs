@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Mailer.Tests.Campaigns;
+using Mailer.Tests.Subscribers;
 using Mailer.Tests.Support;
+using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -55,7 +57,7 @@ public sealed partial class SubscriberDataInLogsTests : IAsyncLifetime
         await host.WaitUntilSettledAsync("announcement", count);
 
         // One person's way through the service, from a known address.
-        using var client = new HttpClient(host.Server.CreateHandler(context => context.Connection.RemoteIpAddress = IPAddress.Parse(ClientIp)))
+        using var client = new HttpClient(new CookieContainerHandler { InnerHandler = host.Server.CreateHandler(context => context.Connection.RemoteIpAddress = IPAddress.Parse(ClientIp)) })
         {
             BaseAddress = new Uri("http://localhost"),
         };
@@ -65,7 +67,7 @@ public sealed partial class SubscriberDataInLogsTests : IAsyncLifetime
         var confirmation = _smtp.Messages.Single(m => m.To.Single() == "life.cycle@example.org").Message.TextBody!;
         var links = Links().Matches(confirmation).Select(m => m.Value).ToList();
         var confirm = links.Single(l => l.Contains("/confirm/", StringComparison.Ordinal));
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(MailerAppFactory.PathOf(confirm), Cancel)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.ConfirmWithButtonAsync(confirm)).StatusCode);
         await host.WaitUntilSettledAsync("announcement", count + 1);
         var announcement = _smtp.Messages.Last(m => m.To.Single() == "life.cycle@example.org").Message.TextBody!;
         links.AddRange(Links().Matches(announcement).Select(m => m.Value));

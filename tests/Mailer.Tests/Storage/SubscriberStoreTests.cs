@@ -157,26 +157,50 @@ public class SubscriberStoreTests
 
     [Theory]
     [MemberData(nameof(Providers))]
-    public async Task UnsentConfirmations_AreThePendingRequestsOlderThanAskedWithoutAMailSince(StorageProvider provider)
+    public async Task LostConfirmations_AreThePendingRequestsQueuedLongAgoWithoutAMailSince_EachTakenOnce(StorageProvider provider)
     {
         await using var db = await SubscriberTestStore.CreateAsync(provider);
         var sent = (await db.Store.SignUpAsync(Signup("sent@example.de", ["facebook"]), T0, ResendAfter, Cancel)).SubscriberId;
         var lost = (await db.Store.SignUpAsync(Signup("lost@example.de", ["facebook"]), T0 + TimeSpan.FromSeconds(1), ResendAfter, Cancel)).SubscriberId;
         var confirmed = (await db.Store.SignUpAsync(Signup("confirmed@example.de", ["facebook"]), T0, ResendAfter, Cancel)).SubscriberId;
         var fresh = (await db.Store.SignUpAsync(Signup("fresh@example.de", ["facebook"]), T0 + TimeSpan.FromMinutes(5), ResendAfter, Cancel)).SubscriberId;
-        Assert.True(await db.Store.MarkConfirmationSentAsync(sent, T0, T0 + TimeSpan.FromSeconds(3), Cancel));
+        var claim = (await db.Store.ClaimConfirmationAsync(sent, T0 + TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(5), T0 - TimeSpan.FromDays(7), Cancel))!;
+        Assert.True(await db.Store.MarkConfirmationSentAsync(claim, T0 + TimeSpan.FromSeconds(3), Cancel));
         await db.Store.ConfirmAsync(confirmed, T0, null, Cancel);
 
-        var unsent = await db.Store.FindUnsentConfirmationsAsync(T0 + TimeSpan.FromMinutes(1), 10, Cancel);
-
-        Assert.Equal([lost], unsent);
-        Assert.Equal([lost, fresh], await db.Store.FindUnsentConfirmationsAsync(T0 + TimeSpan.FromHours(1), 10, Cancel));
-        Assert.Equal([lost], await db.Store.FindUnsentConfirmationsAsync(T0 + TimeSpan.FromHours(1), 1, Cancel));
+        var now = T0 + TimeSpan.FromHours(1);
+        Assert.Equal([lost], await db.Store.TakeLostConfirmationsAsync(now, T0 + TimeSpan.FromMinutes(1), now - TimeSpan.FromDays(7), 10, Cancel));
+        Assert.Equal([fresh], await db.Store.TakeLostConfirmationsAsync(now, now, now - TimeSpan.FromDays(7), 1, Cancel));
+        Assert.Empty(await db.Store.TakeLostConfirmationsAsync(now, now, now - TimeSpan.FromDays(7), 10, Cancel));
 
         // A mail sent for an older request leaves the newer one due.
         await db.Store.SignUpAsync(Signup("sent@example.de", ["facebook"]), T0 + TimeSpan.FromMinutes(20), ResendAfter, Cancel);
-        Assert.False(await db.Store.MarkConfirmationSentAsync(sent, T0, T0 + TimeSpan.FromMinutes(21), Cancel));
+        Assert.False(await db.Store.MarkConfirmationSentAsync(claim, T0 + TimeSpan.FromMinutes(21), Cancel));
         Assert.True((await db.Store.FindAsync(sent, Cancel))!.AwaitsConfirmationMail);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task ConfirmationClaim_IsGivenOnce_UntilReleasedOrItsLeaseRunsOut_AndNeverForAnExpiredRequest(StorageProvider provider)
+    {
+        await using var db = await SubscriberTestStore.CreateAsync(provider);
+        var id = (await db.Store.SignUpAsync(Signup("anna@example.de", ["facebook"]), T0, ResendAfter, Cancel)).SubscriberId;
+        var lease = TimeSpan.FromMinutes(5);
+        var week = TimeSpan.FromDays(7);
+
+        var first = await db.Store.ClaimConfirmationAsync(id, T0, lease, T0 - week, Cancel);
+        var second = await db.Store.ClaimConfirmationAsync(id, T0 + TimeSpan.FromMinutes(4), lease, T0 - week, Cancel);
+        var afterTheLease = await db.Store.ClaimConfirmationAsync(id, T0 + lease, lease, T0 - week, Cancel);
+        await db.Store.ReleaseConfirmationClaimAsync(afterTheLease!, Cancel);
+        var expired = await db.Store.ClaimConfirmationAsync(id, T0 + week, lease, T0, Cancel);
+        var released = await db.Store.ClaimConfirmationAsync(id, T0 + TimeSpan.FromMinutes(6), lease, T0 - week, Cancel);
+
+        Assert.Equal(T0, first!.RequestedAt);
+        Assert.Null(second);
+        Assert.NotNull(afterTheLease);
+        Assert.Null(expired);
+        Assert.NotNull(released);
+        Assert.Empty(await db.Store.TakeLostConfirmationsAsync(T0 + TimeSpan.FromMinutes(7), T0 + TimeSpan.FromMinutes(7), T0 - week, 10, Cancel));
     }
 
     private static Signup Signup(string email, string[] platforms, string locale = "de") =>

@@ -22,7 +22,7 @@ public partial class ConfirmationMailSmtpTests
         await smtp.WaitForMessagesAsync(1, TimeSpan.FromSeconds(30));
         var mail = Assert.Single(smtp.Messages);
         var link = ConfirmLink().Match(mail.Message.TextBody ?? "");
-        var confirmation = await client.GetAsync(MailerAppFactory.PathOf(link.Value), Cancel);
+        var confirmation = await client.ConfirmWithButtonAsync(link.Value);
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Single(mail.To);
@@ -105,8 +105,9 @@ public partial class ConfirmationMailSmtpTests
 
         await RunJobAsync(app, [.. ids]);
 
+        // Six are due; the job gives up after the third deferral in a row (the server is down), the sweep sends the rest.
         Assert.Equal(6, ids.Count);
-        Assert.Equal(ConfirmMailJob.TransientFailuresToStop, tried);
+        Assert.Equal(3, tried);
         foreach (var id in ids)
         {
             Assert.True((await app.Store.FindAsync(id, Cancel))!.AwaitsConfirmationMail);

@@ -136,7 +136,7 @@ public class SignupApiTests
 
         var response = await client.PostAsJsonAsync("/subscribe", new { email = "anna@example.de", platforms = new[] { "facebook" } }, Cancel);
         var mail = await app.ConfirmationMails.NextAsync(TimeSpan.FromSeconds(30), app.DescribeJobs);
-        var confirmation = await client.GetAsync(MailerAppFactory.PathOf(mail.ConfirmUrl), Cancel);
+        var confirmation = await client.ConfirmWithButtonAsync(mail.ConfirmUrl);
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Equal("anna@example.de", mail.Recipient.Email);

@@ -15,7 +15,7 @@ public class SignupPageBrowserTests
         ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
     [Fact]
-    public async Task SignupPage_FilledByKeyboardInChromium_ShowsCheckYourInbox()
+    public async Task SignupPage_FilledByKeyboardInChromium_ShowsCheckYourInbox_AndTheConfirmButtonConfirms()
     {
         var chromium = FindChromium();
         await using var app = new MailerAppFactory { Time = Clock() };
@@ -54,12 +54,28 @@ public class SignupPageBrowserTests
         await page.WaitForSelectorAsync("h1:has-text('Schau in dein Postfach')");
         var inbox = Path.Combine(screenshots, "signup-check-inbox.png");
         await page.ScreenshotAsync(new() { Path = inbox, FullPage = true });
-        TestContext.Current.TestOutputHelper?.WriteLine($"Screenshots: {form} {inbox}");
+        TestContext.Current.TestOutputHelper?.WriteLine($"Screenshots: {form} {inbox} {Path.Combine(screenshots, "confirm-button.png")}");
 
         var subscriber = await app.Store.FindByEmailAsync("anna@example.de", Cancel);
         Assert.NotNull(subscriber);
         Assert.Equal(["instagram"], subscriber.Platforms);
         Assert.Equal(ConsentSource.Form, Assert.Single(await app.Store.ConsentsAsync(subscriber.Id, Cancel)).Source);
+
+        // The link in the mail opens a page with one button; opening it changes nothing, pressing it confirms.
+        await app.RunConfirmationJobsAsync();
+        var mail = Assert.Single(app.ConfirmationMails.All);
+        await page.GotoAsync(baseUrl + MailerAppFactory.PathOf(mail.ConfirmUrl));
+        await page.WaitForSelectorAsync("h1:has-text('Bitte bestätige deine Anmeldung')");
+        Assert.Equal(SubscriberStatus.Pending, (await app.Store.FindAsync(subscriber.Id, Cancel))!.Status);
+        var confirmPage = Path.Combine(screenshots, "confirm-button.png");
+        await page.ScreenshotAsync(new() { Path = confirmPage, FullPage = true });
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Ja, Anmeldung bestätigen" }).ClickAsync();
+        await page.WaitForSelectorAsync("h1:has-text('Danke, du bist angemeldet!')");
+
+        var confirmed = (await app.Store.FindAsync(subscriber.Id, Cancel))!;
+        Assert.Equal(SubscriberStatus.Confirmed, confirmed.Status);
+        Assert.Equal("127.0.0.1", Assert.Single(await app.Store.ConsentsAsync(subscriber.Id, Cancel)).ConfirmIp);
     }
 
     private static Task<string> FocusedIdAsync(IPage page) => page.EvaluateAsync<string>("document.activeElement?.id ?? ''");

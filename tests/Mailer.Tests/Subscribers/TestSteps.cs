@@ -38,6 +38,17 @@ internal static class TestSteps
         return await client.PostAsync("/subscribe", new FormUrlEncodedContent(fields), Cancel);
     }
 
+    /// <summary>
+    /// Opens a confirmation link and presses the page's one button, as a person does (a GET alone confirms nothing);
+    /// the answer to the press.
+    /// </summary>
+    public static async Task<HttpResponseMessage> ConfirmWithButtonAsync(this HttpClient client, string confirmUrl)
+    {
+        var path = MailerAppFactory.PathOf(confirmUrl);
+        var page = await client.GetStringAsync(path, Cancel);
+        return await client.PostAsync(path, new FormUrlEncodedContent([MailerAppFactory.AntiforgeryField(page)]), Cancel);
+    }
+
     public static Task<string> BodyAsync(this HttpResponseMessage response) => response.Content.ReadAsStringAsync(Cancel);
 
     public static FormUrlEncodedContent OneClickBody() => new([new("List-Unsubscribe", "One-Click")]);

@@ -197,6 +197,9 @@ public sealed class ConfirmationMailbox
 
     public SendOutcome NextOutcome { get; set; } = SendOutcome.Accepted;
 
+    /// <summary>Awaited before each mail is "sent", to hold sends in flight (a test's gate).</summary>
+    public Func<Task>? BeforeSend { get; set; }
+
     public IReadOnlyList<SentConfirmation> All => [.. _all];
 
     public void Add(SentConfirmation mail)
@@ -224,8 +227,13 @@ internal sealed class RecordingConfirmationMailer(LinkBuilder links, Confirmatio
 {
     public Task<IConfirmationSender> OpenAsync(CancellationToken cancellationToken) => Task.FromResult<IConfirmationSender>(this);
 
-    public Task<SendResult> SendConfirmationAsync(Recipient recipient, CancellationToken cancellationToken)
+    public async Task<SendResult> SendConfirmationAsync(Recipient recipient, CancellationToken cancellationToken)
     {
+        if (mailbox.BeforeSend is { } gate)
+        {
+            await gate();
+        }
+
         var outcome = mailbox.NextOutcome;
         if (outcome == SendOutcome.Accepted)
         {
@@ -233,7 +241,7 @@ internal sealed class RecordingConfirmationMailer(LinkBuilder links, Confirmatio
             mailbox.Add(new SentConfirmation(recipient, mail.ConfirmUrl!, mail.UnsubscribeUrl));
         }
 
-        return Task.FromResult(new SendResult(outcome, outcome == SendOutcome.Accepted ? "250 OK" : "451 try later"));
+        return new SendResult(outcome, outcome == SendOutcome.Accepted ? "250 OK" : "451 try later");
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
