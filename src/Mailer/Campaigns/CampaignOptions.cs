@@ -19,7 +19,10 @@ public sealed class CampaignOptions : IValidatableObject
     [Required]
     public string TimeZone { get; set; } = "Europe/Berlin";
 
-    /// <summary>The platforms subscribers can choose, by name (<c>facebook</c>, <c>instagram</c>), with their objection form.</summary>
+    /// <summary>At most this many platforms: the start tries every mail for each combination of them.</summary>
+    public const int MaxPlatforms = 8;
+
+    /// <summary>The platforms subscribers can choose, by name (<c>facebook</c>, <c>instagram</c>), with their objection form; at most <see cref="MaxPlatforms"/>.</summary>
     public Dictionary<string, PlatformOptions> Platforms { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
@@ -80,6 +83,12 @@ public sealed class CampaignOptions : IValidatableObject
         if (Platforms.Count == 0)
         {
             yield return new ValidationResult("Campaign:Platforms must name at least one platform with its FormUrl.", [nameof(Platforms)]);
+        }
+
+        if (Platforms.Count > MaxPlatforms)
+        {
+            // The start renders every mail for every combination of platforms: 2^n of them.
+            yield return new ValidationResult($"Campaign:Platforms may name at most {MaxPlatforms} platforms.", [nameof(Platforms)]);
         }
 
         foreach (var (name, mailing) in Mailings)

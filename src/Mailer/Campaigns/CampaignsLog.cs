@@ -30,14 +30,17 @@ internal static partial class CampaignsLog
     [LoggerMessage(4006, LogLevel.Warning, "Delivery {DeliveryId} of {Mailing} failed after {Attempts} attempts: {Reply}", EventName = "GaveUp")]
     private static partial void LogGaveUp(ILogger logger, long deliveryId, string mailing, int attempts, string reply);
 
-    private static string WithoutAddresses(string reply) => MailAddress().Replace(reply, "(address)");
+    public static string WithoutAddresses(string reply) => MailAddress().Replace(reply, "(address)");
 
     [GeneratedRegex(@"[^\s<>""'(),;:\[\]]+@[^\s<>""'(),;:\[\]]+")]
     private static partial Regex MailAddress();
 
-    [LoggerMessage(4008, LogLevel.Warning, "Mailing {Mailing}: the batch's lease ran out while a message hung; {Count} rows left to the job that took them back")]
+    [LoggerMessage(4008, LogLevel.Warning, "Mailing {Mailing}: the batch's lease ran out or was taken over while a message hung; the job stops, {Count} rows left to the next one")]
     public static partial void LeaseLost(ILogger logger, string mailing, int count);
 
     [LoggerMessage(4009, LogLevel.Information, "Mailing {Mailing}: {Sent} sent, {Failed} failed, {Skipped} skipped, {Requeued} back in the queue by this process; {PerSecond} sent a second lately")]
     public static partial void Progress(ILogger logger, string mailing, long sent, long failed, long skipped, long requeued, long perSecond);
+
+    [LoggerMessage(4010, LogLevel.Warning, "Delivery {DeliveryId} of {Mailing} recorded failed: {Reason}")]
+    public static partial void NotComposed(ILogger logger, long deliveryId, string mailing, string reason);
 }

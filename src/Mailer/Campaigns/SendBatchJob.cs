@@ -3,6 +3,8 @@ using Mailer.Delivery;
 using Mailer.Rendering;
 using Mailer.Storage;
 using Microsoft.Extensions.Options;
+using MimeKit;
+using Scriban.Syntax;
 
 namespace Mailer.Campaigns;
 
@@ -102,11 +104,14 @@ public sealed class SendBatchJob(
 
             if (now - leaseRenewedAt > campaign.LeaseDuration / 3)
             {
-                // A job that stalled past its lease may have lost rows to another job: it must not send them again.
-                if (await ledger.RenewLeaseAsync(owner, now + campaign.LeaseDuration, CancellationToken.None) < rows.Count - next)
+                // A job that stalled past its lease may have lost rows to another job: it must not send them again, nor
+                // go on at all (it is that far behind). The rows still its own go back to the queue for the next job.
+                long[] inHand = [.. rows.Skip(next).Select(r => r.Id)];
+                if (await ledger.RenewLeaseAsync(owner, inHand, now + campaign.LeaseDuration, CancellationToken.None) < inHand.Length)
                 {
-                    CampaignsLog.LeaseLost(logger, mailing.Mailing, rows.Count - next);
-                    return true;
+                    await ledger.RecordAsync(db, owner, [.. inHand.Select(id => DeliveryOutcome.Requeued(id, attempted: false, now, now, reply: null))]);
+                    CampaignsLog.LeaseLost(logger, mailing.Mailing, inHand.Length);
+                    return false;
                 }
 
                 leaseUntil = now + campaign.LeaseDuration;
@@ -143,7 +148,19 @@ public sealed class SendBatchJob(
         }
 
         var recipient = new Recipient(row.SubscriberId, subscriber!.Email, subscriber.Locale, decision.Platforms);
-        var message = composer.Compose(mailing.Mailing, recipient, now);
+        MimeMessage message;
+        try
+        {
+            message = composer.Compose(mailing.Mailing, recipient, now);
+        }
+        catch (Exception e) when (e is ArgumentException or ScriptRuntimeException)
+        {
+            // This subscriber's values (an address no header can carry, a template branch only they reach): composing
+            // again gives the same error, so the row fails alone and the batch goes on.
+            var reason = NotComposedReason(e);
+            CampaignsLog.NotComposed(logger, row.Id, mailing.Mailing, reason);
+            return (DeliveryOutcome.Finished(row.Id, "failed", attempted: true, now, reason), null);
+        }
 
         // The message in flight finishes even when the host is stopping: its outcome must reach the ledger.
         var result = await connection.SendAsync(message, CancellationToken.None);
@@ -165,5 +182,12 @@ public sealed class SendBatchJob(
                 var retryAt = now + DeliveryRules.Backoff(campaign.RetryBaseDelay, row.Attempts + 1);
                 return (DeliveryOutcome.Requeued(row.Id, attempted: true, now, retryAt, result.Reply), result.Outcome);
         }
+    }
+
+    /// <summary>Why a message could not be composed, short and without the subscriber's address.</summary>
+    internal static string NotComposedReason(Exception e)
+    {
+        var reason = $"failed: the message could not be composed: {CampaignsLog.WithoutAddresses(e.Message)}";
+        return reason.Length <= 300 ? reason : reason[..300];
     }
 }

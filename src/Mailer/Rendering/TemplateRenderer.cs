@@ -128,8 +128,9 @@ public sealed class TemplateRenderer
     }
 
     /// <summary>
-    /// Renders every mail in every locale with all platforms, a week before, on the last day and after the
-    /// deadline, so that an error in any branch of a template shows at start rather than in the middle of a send.
+    /// Renders every mail in every locale for every combination of the campaign's platforms (none too, for the mails
+    /// that can go out without one: a reminder never does), a week before, on the last day and after the deadline, so
+    /// that an error in any branch of a template shows at start rather than in the middle of a send.
     /// </summary>
     private void TryEveryMail(DateTimeOffset deadline)
     {
@@ -142,21 +143,35 @@ public sealed class TemplateRenderer
         DateTimeOffset[] times = [deadline.AddDays(-7), deadline.AddHours(-1), deadline.AddDays(1)];
         foreach (var locale in Mailings.Locales)
         {
-            var recipient = new Recipient(0, "test@example.invalid", locale, platforms);
             foreach (var mailing in Mailings.All)
             {
-                foreach (var now in times)
+                var reminder = mailing is Mailings.ReminderWeek or Mailings.ReminderFinal;
+                foreach (var chosen in Combinations(platforms).Where(c => c.Count > 0 || !reminder))
                 {
-                    try
+                    var recipient = new Recipient(0, "test@example.invalid", locale, chosen);
+                    foreach (var now in times)
                     {
-                        Render(mailing, recipient, links, now);
-                    }
-                    catch (ScriptRuntimeException e)
-                    {
-                        throw new TemplateException($"{e.Message} (found while trying the {mailing} mail in {locale})", e);
+                        try
+                        {
+                            Render(mailing, recipient, links, now);
+                        }
+                        catch (ScriptRuntimeException e)
+                        {
+                            var with = chosen.Count == 0 ? "no platform" : string.Join(", ", chosen);
+                            throw new TemplateException($"{e.Message} (found while trying the {mailing} mail in {locale} for {with})", e);
+                        }
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>Every subset of <paramref name="platforms"/>, each in their order, from none to all.</summary>
+    private static IEnumerable<IReadOnlyList<string>> Combinations(IReadOnlyList<string> platforms)
+    {
+        for (var mask = 0; mask < 1 << platforms.Count; mask++)
+        {
+            yield return platforms.Where((_, i) => (mask & (1 << i)) != 0).ToList();
         }
     }
 

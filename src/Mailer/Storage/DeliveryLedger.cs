@@ -314,14 +314,29 @@ public sealed class DeliveryLedger(Database database)
         Reply = outcome.Reply is null ? null : Trim(outcome.Reply),
     };
 
-    /// <summary>Extends the lease of everything <paramref name="owner"/> still holds; returns how many rows that is.</summary>
-    public async Task<int> RenewLeaseAsync(string owner, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
+    /// <summary>
+    /// Extends the lease of the rows <paramref name="ids"/> that are still <paramref name="owner"/>'s; returns how many
+    /// those are: fewer than asked means another job took some back.
+    /// </summary>
+    public async Task<int> RenewLeaseAsync(string owner, long[] ids, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        return await connection.ExecuteAsync(
-            "UPDATE deliveries SET lease_until = @LeaseUntil WHERE lease_owner = @Owner AND status = 'sending'",
-            new { Owner = owner, LeaseUntil = leaseUntil.ToUnixTimeMilliseconds() });
+        var until = leaseUntil.ToUnixTimeMilliseconds();
+        // One parameter for the whole list, however long the batch: an array on PostgreSQL, JSON on SQLite.
+        return database.IsSqlite
+            ? await connection.ExecuteAsync(RenewLeaseSqlite, new { Owner = owner, Ids = System.Text.Json.JsonSerializer.Serialize(ids), LeaseUntil = until })
+            : await connection.ExecuteAsync(RenewLeasePostgreSql, new { Owner = owner, Ids = ids, LeaseUntil = until });
     }
+
+    private const string RenewLeaseSqlite = """
+        UPDATE deliveries SET lease_until = @LeaseUntil
+        WHERE id IN (SELECT value FROM json_each(@Ids)) AND lease_owner = @Owner AND status = 'sending'
+        """;
+
+    private const string RenewLeasePostgreSql = """
+        UPDATE deliveries SET lease_until = @LeaseUntil
+        WHERE id = ANY(@Ids) AND lease_owner = @Owner AND status = 'sending'
+        """;
 
     /// <summary>Marks every row of a mailing whose moment has passed as skipped, with the reason.</summary>
     public async Task<int> SkipUnsentAsync(string mailing, DateTimeOffset now, string reason, CancellationToken cancellationToken)

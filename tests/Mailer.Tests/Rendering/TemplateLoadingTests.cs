@@ -38,6 +38,37 @@ public class TemplateLoadingTests
         Assert.Contains("lable", error.Message);
     }
 
+    [Theory]
+    [InlineData("en", "reminder-final.html.sbn", "(array.size platforms) == 1 && platforms[0].name == \"instagram\"", "instagram")]
+    [InlineData("de", "reminder-week.txt.sbn", "(array.size platforms) == 1 && platforms[0].name == \"facebook\"", "facebook")]
+    [InlineData("de", "announcement.html.sbn", "(array.size platforms) == 0", "no platform")]
+    [InlineData("en", "confirm.txt.sbn", "(array.size platforms) == 0", "no platform")]
+    public void AnErrorInTheBranchOfOnePlatformCombination_FailsWhenTheRendererIsBuilt_NamingFileAndLine(
+        string locale, string name, string condition, string combination)
+    {
+        var templates = TestRenderers.CopyOfTemplates();
+        var file = Path.Combine(templates, locale, name);
+        var lines = File.ReadAllLines(file).Length;
+        File.AppendAllText(file, $"\n{{{{ if {condition} }}}}\n{{{{ nur_fuer_diese_auswahl }}}}\n{{{{ end }}}}\n");
+
+        var error = Assert.Throws<TemplateException>(() => TestRenderers.Create(templates));
+
+        Assert.Contains($"{file}({lines + 3},", error.Message);
+        Assert.Contains("nur_fuer_diese_auswahl", error.Message);
+        Assert.Contains(combination, error.Message);
+    }
+
+    [Fact]
+    public void AnErrorInABranchForNoPlatform_InAReminder_DoesNotStopTheStart_NoReminderGoesOutWithout()
+    {
+        var templates = TestRenderers.CopyOfTemplates();
+        File.AppendAllText(Path.Combine(templates, "de", "reminder-week.txt.sbn"), "\n{{ if (array.size platforms) == 0 }}{{ nie_erreicht }}{{ end }}\n");
+
+        var renderer = TestRenderers.Create(templates);
+
+        Assert.NotNull(renderer);
+    }
+
     [Fact]
     public void SyntaxError_FailsWhenTheRendererIsBuilt_NamingFileAndLine()
     {

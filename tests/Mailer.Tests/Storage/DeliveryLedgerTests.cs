@@ -148,9 +148,9 @@ public sealed class DeliveryLedgerTests
         var ledger = new DeliveryLedger(store.Database);
         await AddConfirmedAsync(store, 3, T0.AddDays(-1));
         await ledger.CreateRowsAsync("announcement", T0, "queued", null, T0, Cancel);
-        await ledger.ClaimAsync("announcement", "slow", 3, T0, T0 + Lease, Cancel);
+        var claimed = await ledger.ClaimAsync("announcement", "slow", 3, T0, T0 + Lease, Cancel);
 
-        var renewed = await ledger.RenewLeaseAsync("slow", T0.AddMinutes(1) + Lease, Cancel);
+        var renewed = await ledger.RenewLeaseAsync("slow", [.. claimed.Select(row => row.Id)], T0.AddMinutes(1) + Lease, Cancel);
 
         Assert.Equal(3, renewed);
         Assert.Empty(await ledger.ClaimAsync("announcement", "other", 3, T0.AddMinutes(2.5), T0.AddMinutes(2.5) + Lease, Cancel));
