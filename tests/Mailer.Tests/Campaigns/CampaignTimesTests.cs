@@ -92,6 +92,47 @@ public sealed class CampaignTimesTests
         Assert.Matches("reminder-final +due now", timeline.Output);
     }
 
+    [Theory]
+    [InlineData("2024-05-26", "is not a date and time such as 2024-05-26T23:59:59")]
+    [InlineData("26.05.2024 23:59", "is not a date and time")]
+    [InlineData("05/06/2024 23:59:59", "is not a date and time")]
+    [InlineData("2024-05-26T23:59:59 +02:00", "is not a date and time")]
+    [InlineData("2024-02-30T10:00:00", "is not a date of the calendar")]
+    [InlineData("2024-10-27T02:30:00", "occurs twice in Europe/Berlin (the clocks go back that night); add the offset meant: +01:00 or +02:00")]
+    [InlineData("2024-03-31T02:30:00", "does not exist in Europe/Berlin")]
+    public void Deadline_ThatCouldMeanTwoMoments_StopsTheStart_NamingTheKey(string text, string reason)
+    {
+        var options = Bind(("Campaign:Deadline", text), ("Campaign:LaunchAt", text));
+        options.Platforms["facebook"] = new PlatformOptions { FormUrl = "https://www.facebook.com/help/contact/712876720715583" };
+
+        var errors = options.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options)).Select(e => e.ErrorMessage).ToList();
+
+        Assert.Equal(2, errors.Count);
+        Assert.StartsWith($"Campaign:Deadline '{text}' {reason}", errors[0], StringComparison.Ordinal);
+        Assert.StartsWith($"Campaign:LaunchAt '{text}' {reason}", errors[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Deadline_InTheAutumnFold_WithItsOffset_IsAccepted()
+    {
+        Assert.Equal(new DateTimeOffset(2024, 10, 27, 1, 30, 0, TimeSpan.Zero), Bind(("Campaign:Deadline", "2024-10-27T02:30:00+01:00")).DeadlineUtc);
+        Assert.Equal(new DateTimeOffset(2024, 10, 27, 0, 30, 0, TimeSpan.Zero), Bind(("Campaign:Deadline", "2024-10-27T02:30:00+02:00")).DeadlineUtc);
+    }
+
+    [Theory]
+    [InlineData("2024-05-26")]
+    [InlineData("2024-10-27T02:30")]
+    [InlineData("tomorrow")]
+    public async Task Now_ThatCouldMeanTwoMoments_IsAUsageError_NamingTheOption(string now)
+    {
+        await using var host = await OperatorHost.StartAsync("now-bad");
+
+        var result = await host.RunAsync(Timeline(host), "--now", now);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"--now '{now}'", result.Error, StringComparison.Ordinal);
+    }
+
     private static CampaignOptions Bind(params (string Key, string Value)[] settings)
     {
         var configuration = new ConfigurationBuilder()
