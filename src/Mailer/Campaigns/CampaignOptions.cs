@@ -12,8 +12,12 @@ public sealed class CampaignOptions : IValidatableObject
     [Required, RegularExpression("^[a-z0-9][a-z0-9-]{0,62}$")]
     public string Name { get; set; } = "meta-ai-objection";
 
-    /// <summary>The last moment to object, as a local date-time in <see cref="TimeZone"/>. Default 2024-05-26 23:59:59.</summary>
-    public DateTime Deadline { get; set; } = new(2024, 5, 26, 23, 59, 59, DateTimeKind.Unspecified);
+    /// <summary>
+    /// The last moment to object, ISO 8601 (see <see cref="ZonedTime.TryParse"/>): wall-clock time in <see cref="TimeZone"/>
+    /// (<c>2024-05-26T23:59:59</c>) or an instant with its offset (<c>2024-05-26T21:59:59Z</c>,
+    /// <c>2024-05-26T23:59:59+02:00</c>). Default <c>2024-05-26T23:59:59</c>.
+    /// </summary>
+    public string Deadline { get; set; } = "2024-05-26T23:59:59";
 
     /// <summary>IANA time zone of the deadline and of the schedule. Default <c>Europe/Berlin</c>.</summary>
     [Required]
@@ -26,10 +30,11 @@ public sealed class CampaignOptions : IValidatableObject
     public Dictionary<string, PlatformOptions> Platforms { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
-    /// When the announcement goes out to everyone confirmed by then, as a local date-time in <see cref="TimeZone"/>.
-    /// Default: empty, meaning the service's first start (recorded in the store).
+    /// When the announcement goes out to everyone confirmed by then, written as <see cref="Deadline"/> is (wall-clock time
+    /// in <see cref="TimeZone"/>, or an instant with its offset). Default: empty, meaning the service's first start
+    /// (recorded in the store).
     /// </summary>
-    public DateTime? LaunchAt { get; set; }
+    public string? LaunchAt { get; set; }
 
     /// <summary>The reminders' schedule, by mailing name (<c>reminder-week</c>, <c>reminder-final</c>).</summary>
     public Dictionary<string, MailingScheduleOptions> Mailings { get; set; } = new(StringComparer.OrdinalIgnoreCase)
@@ -61,7 +66,13 @@ public sealed class CampaignOptions : IValidatableObject
     public TimeZoneInfo Zone => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
 
     /// <summary>The deadline as an instant.</summary>
-    public DateTimeOffset DeadlineUtc => ZonedTime.ToInstant(Deadline, Zone);
+    public DateTimeOffset DeadlineUtc => Instant(Deadline, "Campaign:Deadline");
+
+    /// <summary>The deadline as the clocks in <see cref="TimeZone"/> show it.</summary>
+    public DateTime DeadlineLocal => ZonedTime.ToLocal(DeadlineUtc, Zone);
+
+    /// <summary>The configured launch as an instant, or null for the first start.</summary>
+    public DateTimeOffset? LaunchAtUtc => string.IsNullOrWhiteSpace(LaunchAt) ? null : Instant(LaunchAt, "Campaign:LaunchAt");
 
     /// <summary>The Hangfire cron expression for <see cref="PollInterval"/> (six fields when it is seconds).</summary>
     public string PollCron => PollInterval < TimeSpan.FromMinutes(1)
@@ -73,11 +84,26 @@ public sealed class CampaignOptions : IValidatableObject
             ? interval.Ticks % TimeSpan.TicksPerSecond == 0 && interval.TotalSeconds >= 1 && 60 % (int)interval.TotalSeconds == 0
             : interval.Ticks % TimeSpan.TicksPerMinute == 0 && interval.TotalMinutes <= 60 && 60 % (int)interval.TotalMinutes == 0;
 
+    private DateTimeOffset Instant(string text, string key) =>
+        ZonedTime.TryParse(text, Zone, key, out var instant, out var problem) ? instant : throw new InvalidOperationException(problem);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (!TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone, out _))
+        if (!TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone, out var zone))
         {
             yield return new ValidationResult($"Campaign:TimeZone '{TimeZone}' is not a known time zone.", [nameof(TimeZone)]);
+        }
+        else
+        {
+            if (!ZonedTime.TryParse(Deadline, zone, "Campaign:Deadline", out _, out var deadlineProblem))
+            {
+                yield return new ValidationResult(deadlineProblem, [nameof(Deadline)]);
+            }
+
+            if (!string.IsNullOrWhiteSpace(LaunchAt) && !ZonedTime.TryParse(LaunchAt, zone, "Campaign:LaunchAt", out _, out var launchProblem))
+            {
+                yield return new ValidationResult(launchProblem, [nameof(LaunchAt)]);
+            }
         }
 
         if (Platforms.Count == 0)

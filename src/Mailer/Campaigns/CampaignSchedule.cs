@@ -42,8 +42,7 @@ public sealed class CampaignSchedule(IOptions<CampaignOptions> options)
     }
 
     /// <summary>The launch as configured (<c>Campaign:LaunchAt</c>), or null when it is the first start.</summary>
-    public DateTimeOffset? ConfiguredLaunch =>
-        options.Value.LaunchAt is { } local ? ZonedTime.ToInstant(local, options.Value.Zone) : null;
+    public DateTimeOffset? ConfiguredLaunch => options.Value.LaunchAtUtc;
 
     private DateTimeOffset DueOf(MailingScheduleOptions mailing)
     {
@@ -53,7 +52,7 @@ public sealed class CampaignSchedule(IOptions<CampaignOptions> options)
             return campaign.DeadlineUtc - mailing.Before;
         }
 
-        var day = DateOnly.FromDateTime(campaign.Deadline - mailing.Before);
+        var day = DateOnly.FromDateTime(campaign.DeadlineLocal - mailing.Before);
         var at = TimeOnly.Parse(mailing.AtLocalTime, CultureInfo.InvariantCulture);
         return ZonedTime.ToInstant(day.ToDateTime(at), campaign.Zone);
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Mailer.Cli;
 using Mailer.Storage;
+using Mailer.Subscribers;
 using Microsoft.Extensions.Options;
 
 namespace Mailer.Campaigns;
@@ -14,26 +15,16 @@ public sealed class TimelineCommand(CampaignClock clock, DeliveryLedger ledger, 
 {
     public string Verb => "timeline";
 
-    public string Usage => "timeline [--email ADDRESS] [--now DATETIME]   (DATETIME local to Campaign:TimeZone, e.g. 2024-05-20T10:00)";
+    public string Usage => "timeline [--email ADDRESS] [--now DATETIME]   (DATETIME wall-clock time in Campaign:TimeZone, e.g. 2024-05-20T10:00, or with an offset, e.g. 2024-05-20T08:00Z)";
 
     public async Task<int> RunAsync(CommandArguments arguments, TextWriter output, CancellationToken cancellationToken)
     {
         var email = arguments.Option("email");
-        var nowText = arguments.Option("now");
+        var given = arguments.Instant("now", options.Value.Zone);
         arguments.EnsureNoOthers(0);
 
         var campaign = options.Value;
-        var now = time.GetUtcNow();
-        if (nowText is not null)
-        {
-            if (!DateTime.TryParse(nowText, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
-            {
-                throw new UsageException($"--now '{nowText}' is not a date-time such as 2024-05-20T10:00.");
-            }
-
-            now = ZonedTime.ToInstant(local, campaign.Zone);
-        }
-
+        var now = given ?? time.GetUtcNow();
         var mailings = await clock.MailingsAsync(cancellationToken);
         await output.WriteLineAsync($"deadline         {Local(campaign.DeadlineUtc)}  ({Utc(campaign.DeadlineUtc)})");
         foreach (var mailing in mailings)
@@ -47,7 +38,12 @@ public sealed class TimelineCommand(CampaignClock clock, DeliveryLedger ledger, 
             return 0;
         }
 
-        var subscriber = await ledger.SubscriberAsync(Normalize(email), cancellationToken);
+        if (EmailAddress.Normalize(email, out var normalized) != EmailProblem.None)
+        {
+            throw new UsageException($"--email '{email}' is not a mail address.");
+        }
+
+        var subscriber = await ledger.SubscriberAsync(normalized, cancellationToken);
         if (subscriber is null)
         {
             await output.WriteLineAsync("No subscriber with that address.");
@@ -106,11 +102,4 @@ public sealed class TimelineCommand(CampaignClock clock, DeliveryLedger ledger, 
         ZonedTime.ToLocal(instant, options.Value.Zone).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " " + options.Value.TimeZone;
 
     private static string Utc(DateTimeOffset instant) => instant.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-
-    private static string Normalize(string email)
-    {
-        var trimmed = email.Trim();
-        var at = trimmed.LastIndexOf('@');
-        return at < 0 ? trimmed : trimmed[..at] + "@" + trimmed[(at + 1)..].ToLowerInvariant();
-    }
 }

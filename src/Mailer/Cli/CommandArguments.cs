@@ -1,3 +1,5 @@
+using Mailer.Campaigns;
+
 namespace Mailer.Cli;
 
 /// <summary>Positional arguments and <c>--name value</c> options of one verb.</summary>
@@ -59,6 +61,21 @@ public sealed class CommandArguments
         }
 
         return value;
+    }
+
+    /// <summary>
+    /// The option as a moment (see <see cref="ZonedTime.TryParse"/>): with an offset that instant, without one wall-clock
+    /// time in <paramref name="zone"/>; null when not given, a usage error naming the option when unreadable or ambiguous.
+    /// </summary>
+    public DateTimeOffset? Instant(string name, TimeZoneInfo zone)
+    {
+        var text = Option(name);
+        if (text is null)
+        {
+            return null;
+        }
+
+        return ZonedTime.TryParse(text, zone, "--" + name, out var instant, out var problem) ? instant : throw new UsageException(problem!);
     }
 
     public bool Flag(string name)

@@ -42,7 +42,7 @@ internal sealed class DeadlineCalendar
     private static (byte[], ContentEncoding) Build(CampaignOptions campaign, string senderDomain, TimeProvider time)
     {
         var deadline = campaign.DeadlineUtc;
-        var local = campaign.Deadline.ToString("dd.MM.yyyy, HH:mm 'Uhr'", CultureInfo.GetCultureInfo("de-DE"));
+        var local = campaign.DeadlineLocal.ToString("dd.MM.yyyy, HH:mm 'Uhr'", CultureInfo.GetCultureInfo("de-DE"));
         var description = new StringBuilder()
             .Append(CultureInfo.InvariantCulture, $"Bis {local} ({campaign.TimeZone}) kannst du widersprechen, dass Meta deine Inhalte für das Training seiner KI nutzt.");
         foreach (var (platform, options) in campaign.Platforms)

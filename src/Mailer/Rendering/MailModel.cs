@@ -42,7 +42,7 @@ internal sealed class MailModel
     {
         _zone = campaign.Zone;
         _deadline = campaign.DeadlineUtc;
-        _lastDay = DateOnly.FromDateTime(campaign.Deadline);
+        _lastDay = DateOnly.FromDateTime(campaign.DeadlineLocal);
         _platforms = campaign.Platforms.Keys.Select(p => p.ToLowerInvariant()).ToList();
 
         var sender = MimeKit.MailboxAddress.TryParse(mailer.From, out var from)
@@ -60,8 +60,8 @@ internal sealed class MailModel
                 OneLine(campaign.Name),
                 OneLine(sender),
                 OneLine(mailer.PostalAddress),
-                campaign.Deadline.ToString(format.DatePattern, culture),
-                campaign.Deadline.ToString("HH:mm", culture));
+                campaign.DeadlineLocal.ToString(format.DatePattern, culture),
+                campaign.DeadlineLocal.ToString("HH:mm", culture));
             _constants[locale] = (raw, raw.Encode(HtmlEncoder.Encode));
         }
     }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Mailer.Campaigns;
 using Mailer.Cli;
 
@@ -27,16 +26,7 @@ internal static class SampleRecipient
             throw new UsageException($"--platforms takes a comma-separated list of {string.Join(", ", campaign.Platforms.Keys)}.");
         }
 
-        var now = time.GetUtcNow();
-        if (arguments.Option("now") is { } nowText)
-        {
-            if (!DateTime.TryParse(nowText, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
-            {
-                throw new UsageException($"--now '{nowText}' is not a date-time such as 2024-05-19T09:00.");
-            }
-
-            now = ZonedTime.ToInstant(local, campaign.Zone);
-        }
+        var now = arguments.Instant("now", campaign.Zone) ?? time.GetUtcNow();
 
         var ordered = campaign.Platforms.Keys.Where(platforms.Contains).ToList();
         return (new Recipient(0, email, locale, ordered), now);

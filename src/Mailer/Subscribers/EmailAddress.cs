@@ -11,14 +11,31 @@ public enum EmailProblem
 }
 
 /// <summary>
-/// Checks and normalizes the address a person typed. Accepted: a dot-atom local part in ASCII (no quoted
-/// strings, no comments, no umlauts: few mail servers take those) and a domain name with at least one dot.
-/// Internationalized domains are accepted and stored in one canonical Unicode form: <c>MÜLLER.de</c> and
-/// <c>xn--mller-kva.de</c> both become <c>müller.de</c> (IDNA mapping, lower-cased), so the unique index sees one
-/// spelling per mailbox, mails greet people with the address they typed, and MimeKit round-trips it (it writes the
-/// punycode form on the wire when a server does not speak SMTPUTF8). The local part keeps its case (RFC 5321
-/// leaves it to the server).
+/// The one normalization of a mail address, used wherever an address enters or is looked up: signup, import, erase,
+/// export, timeline. Two spellings of one mailbox give one string, so the unique index on <c>subscribers.email</c>
+/// holds one row per person and every lookup is an exact match on that string.
 /// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item><b>Trimmed:</b> white space around the address is dropped; white space or control characters inside it
+/// make it invalid.</item>
+/// <item><b>Local part case-folded:</b> <c>Anna@</c> and <c>anna@</c> are one person. RFC 5321 lets a server treat the
+/// local part as case-sensitive, but no provider people sign up with does (Gmail, Outlook, GMX, web.de, T-Online,
+/// iCloud, Exchange and Postfix/Dovecot setups all deliver <c>Anna@</c> to <c>anna@</c>), while two rows for one
+/// person mean two copies of every mail and an erasure that misses one. So the local part is lower-cased (it is ASCII,
+/// see below) and the mail is sent to that form.</item>
+/// <item><b>Domain:</b> IDNA (UTS 46) mapping: case-folded, punycode labels decoded, stored in Unicode.
+/// <c>MÜLLER.de</c> and <c>xn--mller-kva.de</c> (as other tools export IDN domains) both become <c>müller.de</c>;
+/// mails greet people with the Unicode form, and <see cref="ToAscii"/> gives the punycode for the wire.</item>
+/// <item><b>Rejected</b> (<see cref="EmailProblem.Invalid"/>): no <c>@</c> or more than one, display names
+/// (<c>Anna &lt;anna@…&gt;</c>), quoted local parts, comments, non-ASCII local parts (few mail servers take them),
+/// a local part that is no dot-atom (leading, trailing or double dots), IP literals, single-label and all-numeric
+/// top-level domains, labels with characters other than letters, digits and inner hyphens;
+/// (<see cref="EmailProblem.TooLong"/>): a local part over 64 characters or an address over 254 in its ASCII form
+/// (RFC 5321); (<see cref="EmailProblem.Missing"/>): nothing but white space.</item>
+/// </list>
+/// Rows stored before this rule (local part as typed) are folded by migration 007.
+/// </remarks>
 public static class EmailAddress
 {
     /// <summary>RFC 5321: 64 octets for the local part, 254 for the whole path without brackets.</summary>
@@ -28,6 +45,7 @@ public static class EmailAddress
 
     private static readonly IdnMapping Idn = new() { UseStd3AsciiRules = true, AllowUnassigned = false };
 
+    /// <summary>Checks <paramref name="input"/> and gives its normalized form (see the class remarks), or the problem and "".</summary>
     public static EmailProblem Normalize(string? input, out string normalized)
     {
         normalized = "";
@@ -59,7 +77,7 @@ public static class EmailAddress
             return EmailProblem.Invalid;
         }
 
-        normalized = local + "@" + domain;
+        normalized = local.ToLowerInvariant() + "@" + domain;
         return ToAscii(normalized).Length > MaxLength ? EmailProblem.TooLong : EmailProblem.None;
     }
 

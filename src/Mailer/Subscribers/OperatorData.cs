@@ -50,8 +50,6 @@ public static class OperatorData
 
     internal const string FindSubscriberByEmail = "SELECT id FROM subscribers WHERE email = @email";
 
-    internal const string FindCaseVariants = "SELECT email FROM subscribers WHERE LOWER(email) = LOWER(@email) ORDER BY email";
-
     // Explicit deletes (not only ON DELETE CASCADE), children first, so the erasure does not depend on
     // foreign key enforcement being on and the counts can be reported.
     internal const string DeleteDeliveries = "DELETE FROM deliveries WHERE subscriber_id = @id";

@@ -9,7 +9,7 @@ public enum SubscriberStatus
 }
 
 /// <summary>One address on the list, as stored.</summary>
-/// <param name="Email">Normalized (<see cref="EmailAddress.Normalize"/>): trimmed, domain lower-cased, an IDN domain in Unicode.</param>
+/// <param name="Email">Normalized (<see cref="EmailAddress.Normalize"/>): trimmed, lower-cased, an IDN domain in Unicode.</param>
 /// <param name="Platforms">The platforms the subscriber chose, in the campaign's order.</param>
 /// <param name="DonePlatforms">The platforms the subscriber said they have objected on.</param>
 /// <param name="ConfirmRequestedAt">The last signup that asked for a confirmation mail.</param>

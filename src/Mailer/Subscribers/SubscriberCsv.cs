@@ -3,13 +3,12 @@ using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using CsvHelper;
 using Mailer.Rendering;
-using MimeKit;
 
 namespace Mailer.Subscribers;
 
 /// <summary>
 /// The subscriber files of the operators' command line: what a row of an import must hold, how each field
-/// is checked and normalized, and how addresses are normalized for storage and lookup.
+/// is checked and normalized (the address by <see cref="EmailAddress.Normalize"/>, as everywhere).
 /// </summary>
 internal static partial class SubscriberCsv
 {
@@ -58,10 +57,12 @@ internal static partial class SubscriberCsv
             return Reject(line, $"consent_source must be one line of at most {MaxConsentSourceLength} characters");
         }
 
-        var email = NormalizeEmail(fields[0]);
-        if (email is null)
+        var emailProblem = EmailAddress.Normalize(fields[0], out var email);
+        if (emailProblem != EmailProblem.None)
         {
-            return Reject(line, "email is not a valid address");
+            return Reject(line, emailProblem == EmailProblem.TooLong
+                ? "email is not a valid address (over 64 characters before the @, or 254 in all)"
+                : "email is not a valid address");
         }
 
         var locale = NormalizeLocale(fields[1]);
@@ -77,44 +78,6 @@ internal static partial class SubscriberCsv
         }
 
         return new Checked(line, new Row(email, locale, platforms, consentAt, source), null);
-    }
-
-    /// <summary>
-    /// Trims the address and lower-cases its domain (the local part is the mailbox owner's and keeps its case);
-    /// null unless it is a plain, deliverable-looking address: no display name, one <c>@</c>, no whitespace or
-    /// control characters, no quotes or domain literals, a local part of at most 64 and a total of at most 254 characters.
-    /// </summary>
-    public static string? NormalizeEmail(string? input)
-    {
-        var text = NormalizeForLookup(input);
-        if (text is null || text.Length > 254 || text.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '"' or '\uFFFD'))
-        {
-            return null;
-        }
-
-        var at = text.IndexOf('@');
-        if (at is 0 or > 64 || at == text.Length - 1 || text.IndexOf('@', at + 1) >= 0)
-        {
-            return null;
-        }
-
-        var domain = text[(at + 1)..];
-        if (!domain.Contains('.') || !domain.Split('.').All(IsHostLabel))
-        {
-            return null;
-        }
-
-        return MailboxAddress.TryParse(text, out var mailbox) && string.IsNullOrEmpty(mailbox.Name) && mailbox.Address == text
-            ? text
-            : null;
-    }
-
-    /// <summary>The normalization alone (trim, lower-case domain), for finding an address as it was stored.</summary>
-    public static string? NormalizeForLookup(string? input)
-    {
-        var text = input?.Trim();
-        var at = text?.LastIndexOf('@') ?? -1;
-        return text is null || at < 0 ? null : text[..at] + "@" + text[(at + 1)..].ToLowerInvariant();
     }
 
     /// <summary>The locale to store: <c>de</c> when empty; <c>de-AT</c> and <c>EN_gb</c> count as their language.</summary>
@@ -277,10 +240,6 @@ internal static partial class SubscriberCsv
     }
 
     private static Checked Reject(long line, string reason) => new(line, null, reason);
-
-    private static bool IsHostLabel(string label) =>
-        label.Length is > 0 and <= 63 && label[0] != '-' && label[^1] != '-'
-        && label.All(c => c == '-' || char.IsLetterOrDigit(c));
 
     /// <summary>An input value short and harmless enough to quote in a rejection.</summary>
     private static string Printable(string value)

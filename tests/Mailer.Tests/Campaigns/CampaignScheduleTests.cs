@@ -9,7 +9,7 @@ public class CampaignScheduleTests
 
     private static CampaignSchedule Schedule(DateTime deadline, Action<CampaignOptions>? configure = null)
     {
-        var options = new CampaignOptions { Deadline = deadline };
+        var options = new CampaignOptions { Deadline = deadline.ToString("s", System.Globalization.CultureInfo.InvariantCulture) };
         configure?.Invoke(options);
         return new CampaignSchedule(Options.Create(options));
     }
@@ -87,7 +87,7 @@ public class CampaignScheduleTests
     [Fact]
     public void AConfiguredLaunch_IsReadInTheCampaignsTimeZone()
     {
-        var schedule = Schedule(new DateTime(2024, 5, 26, 23, 59, 59), o => o.LaunchAt = new DateTime(2024, 5, 10, 12, 0, 0));
+        var schedule = Schedule(new DateTime(2024, 5, 26, 23, 59, 59), o => o.LaunchAt = "2024-05-10T12:00:00");
 
         Assert.Equal(new DateTimeOffset(2024, 5, 10, 10, 0, 0, TimeSpan.Zero), schedule.ConfiguredLaunch);
     }

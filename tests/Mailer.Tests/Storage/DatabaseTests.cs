@@ -16,17 +16,31 @@ public sealed class DatabaseTests
         await using var store = await TestStore.CreateAsync(StorageProvider.Sqlite);
         var first = await store.Database.EnterWriteAsync(TestContext.Current.CancellationToken);
         var second = store.Database.EnterWriteAsync(TestContext.Current.CancellationToken).AsTask();
-        var third = store.Database.EnterWriteAsync(TestContext.Current.CancellationToken).AsTask();
+        using var thirdGivesUp = new CancellationTokenSource();
+        var third = store.Database.EnterWriteAsync(thirdGivesUp.Token).AsTask();
 
-        await Task.Delay(100, TestContext.Current.CancellationToken);
-        Assert.False(second.IsCompleted);
-        Assert.False(third.IsCompleted);
+        // No sleep and look: whether a waiter got a turn is decided by the gate, and one that has none can still give
+        // up. A writer arriving now finds no free turn while the first holds it.
+        await AssertNoFreeTurnAsync(store.Database);
 
         first!.Dispose();
         first.Dispose();   // a second dispose gives back nothing more
         using var secondTurn = await second.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
-        await Task.Delay(100, TestContext.Current.CancellationToken);
-        Assert.False(third.IsCompleted);
+
+        // The first's one turn went to the second (the first in line); had the double dispose given back two, the third
+        // would hold the other now and could no longer give up.
+        await thirdGivesUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => third);
+        await AssertNoFreeTurnAsync(store.Database);
+    }
+
+    /// <summary>A writer that asks for a turn and gives up at once is refused: a free turn would be given synchronously.</summary>
+    private static async Task AssertNoFreeTurnAsync(Database database)
+    {
+        using var giveUp = new CancellationTokenSource();
+        var probe = database.EnterWriteAsync(giveUp.Token).AsTask();
+        await giveUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => probe);
     }
 
     [Fact]

@@ -21,7 +21,8 @@ public sealed class SchemaMigratorTests
 
         Assert.NotEmpty(sqlite);
         Assert.Equal(sqlite.Select(m => (m.Version, m.Name)), postgreSql.Select(m => (m.Version, m.Name)));
-        Assert.Equal(Enumerable.Range(1, sqlite.Count), sqlite.Select(m => m.Version));
+        // Distinct and ascending; numbers are handed out per branch, so a branch alone may leave a gap.
+        Assert.Equal(sqlite.Select(m => m.Version).Distinct().Order(), sqlite.Select(m => m.Version));
         Assert.DoesNotContain(postgreSql, m => m.Sql.Contains("AUTOINCREMENT", StringComparison.OrdinalIgnoreCase));
     }
 

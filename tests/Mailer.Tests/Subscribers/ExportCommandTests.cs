@@ -31,7 +31,7 @@ public class ExportCommandTests
                 "import", "newsletter-2023", "2024-04-01T08:00:00.000Z", "", "", "", ""],
             rows[1]);
         Assert.Equal(
-            ["Bert@example.org", "en", "instagram", "", "confirmed", "2024-05-10T12:00:00.000Z", "2024-04-02T08:00:00.250Z", "",
+            ["bert@example.org", "en", "instagram", "", "confirmed", "2024-05-10T12:00:00.000Z", "2024-04-02T08:00:00.250Z", "",
                 "import", "Messe, Stand 4", "2024-04-02T08:00:00.250Z", "", "", "", ""],
             rows[2]);
         Assert.Equal(3, rows.Count);

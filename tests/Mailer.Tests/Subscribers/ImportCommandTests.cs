@@ -38,7 +38,7 @@ public class ImportCommandTests
         Assert.Equal(
             [
                 new("anna@example.org", "de", "facebook,instagram", "confirmed", Ms(OperatorHost.Now), Ms("2024-04-01T08:00:00Z")),
-                new("Bert@example.org", "en", "instagram", "confirmed", Ms(OperatorHost.Now), Ms("2024-04-02T08:00:00Z")),
+                new("bert@example.org", "en", "instagram", "confirmed", Ms(OperatorHost.Now), Ms("2024-04-02T08:00:00Z")),
                 new StoredSubscriber("carla@example.org", "de", "facebook,instagram", "confirmed", Ms(OperatorHost.Now), Ms("2024-04-03T08:00:00.5Z")),
             ],
             subscribers);
@@ -46,7 +46,7 @@ public class ImportCommandTests
         Assert.Equal(
             [
                 new("anna@example.org", "import", "newsletter-2023", Ms("2024-04-01T08:00:00Z"), null, null),
-                new("Bert@example.org", "import", "Messe Stand", Ms("2024-04-02T08:00:00Z"), null, null),
+                new("bert@example.org", "import", "Messe Stand", Ms("2024-04-02T08:00:00Z"), null, null),
                 new StoredConsent("carla@example.org", "import", "form-v1", Ms("2024-04-03T08:00:00.5Z"), null, null),
             ],
             consents);

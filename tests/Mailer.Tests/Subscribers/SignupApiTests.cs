@@ -37,10 +37,10 @@ public class SignupApiTests
     }
 
     [Theory]
-    [InlineData("  Max.Muster@Example.DE ", "Max.Muster@example.de")]
+    [InlineData("  Max.Muster@Example.DE ", "max.muster@example.de")]
     [InlineData("anna@MÜLLER.de", "anna@müller.de")]
     [InlineData("anna@xn--mller-kva.de", "anna@müller.de")]
-    public async Task Signup_NormalizesTheAddress_TrimmedDomainLowerCasedIdnInUnicode(string typed, string stored)
+    public async Task Signup_NormalizesTheAddress_TrimmedLowerCasedIdnInUnicode(string typed, string stored)
     {
         await using var app = new MailerAppFactory();
 
