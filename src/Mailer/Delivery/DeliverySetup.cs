@@ -1,3 +1,4 @@
+using Mailer.Delivery.Dkim;
 using Mailer.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -5,7 +6,10 @@ namespace Mailer.Delivery;
 
 public static class DeliverySetup
 {
-    /// <summary>The <c>Smtp</c> options, the message factory, the transport (SMTP, or the pickup folder without a host) and its health check.</summary>
+    /// <summary>
+    /// The <c>Smtp</c> options, the message factory, the transport (SMTP, or the pickup folder without a host) and its
+    /// health check, and DKIM signing (<c>Dkim</c>), which the transport applies to each message.
+    /// </summary>
     public static WebApplicationBuilder AddDelivery(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -13,6 +17,7 @@ public static class DeliverySetup
             .BindConfiguration(SmtpOptions.Section)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddDkimSigning();
         services.AddSingleton<MessageFactory>();
         services.AddSingleton<MailComposer>();
         services.AddSingleton<Cli.IOperatorCommand, SendTestCommand>();

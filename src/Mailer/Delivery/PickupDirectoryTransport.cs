@@ -1,3 +1,4 @@
+using Mailer.Delivery.Dkim;
 using MimeKit;
 
 namespace Mailer.Delivery;
@@ -5,9 +6,11 @@ namespace Mailer.Delivery;
 /// <summary>
 /// Writes each message as one <c>.eml</c> file into a folder (no <c>Smtp:Host</c> set): for development, for
 /// previews, or for a local MTA that collects a pickup folder. A file is written under a hidden temporary name
-/// and renamed when complete, so whoever reads <c>*.eml</c> never sees half a message.
+/// and renamed when complete, so whoever reads <c>*.eml</c> never sees half a message. With <c>Dkim</c> set,
+/// each file is signed as it is written (7bit).
 /// </summary>
-public sealed class PickupDirectoryTransport(string directory, TimeProvider time, ILogger<PickupDirectoryTransport> logger) : IMailTransport
+public sealed class PickupDirectoryTransport(string directory, TimeProvider time, ILogger<PickupDirectoryTransport> logger, DkimSigning? dkim = null)
+    : IMailTransport
 {
     private static readonly FormatOptions Format = CreateFormat();
 
@@ -46,7 +49,15 @@ public sealed class PickupDirectoryTransport(string directory, TimeProvider time
         try
         {
             // 7-bit clean, as for an SMTP server without 8BITMIME: whoever picks the file up may not take 8bit.
-            message.Prepare(EncodingConstraint.SevenBit, 998);
+            // Signed after that, so the signature covers the file as written.
+            if (dkim is { IsEnabled: true })
+            {
+                dkim.PrepareAndSign(message, EncodingConstraint.SevenBit, 998, Format);
+            }
+            else
+            {
+                message.Prepare(EncodingConstraint.SevenBit, 998);
+            }
             await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true))
             {
                 await message.WriteToAsync(Format, file, cancellationToken);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Mailer.Delivery.Dkim;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using Microsoft.Extensions.Options;
@@ -19,8 +20,10 @@ public sealed class SmtpTransport : IMailTransport
     private readonly SmtpOptions _options;
     private readonly string _host;
     private readonly SecureSocketOptions _security;
+    private readonly DkimSigning? _dkim;
 
-    public SmtpTransport(IOptions<SmtpOptions> options, TimeProvider time, ILogger<SmtpTransport> logger)
+    /// <param name="dkim">Signs each message once its encoding for the server is known; null or off: unsigned.</param>
+    public SmtpTransport(IOptions<SmtpOptions> options, TimeProvider time, ILogger<SmtpTransport> logger, DkimSigning? dkim = null)
     {
         _options = options.Value;
         _host = _options.Host?.Trim() ?? throw new ArgumentException("Smtp:Host is required for SMTP.", nameof(options));
@@ -32,6 +35,7 @@ public sealed class SmtpTransport : IMailTransport
             _ => SecureSocketOptions.Auto,
         };
         Pacer = new SendPacer(time, _options.MaxMessagesPerSecond);
+        _dkim = dkim;
         Time = time;
         Logger = logger;
     }
@@ -61,7 +65,8 @@ public sealed class SmtpTransport : IMailTransport
     private async Task<SmtpClient> ConnectAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var client = new SmtpClient { Timeout = (int)timeout.TotalMilliseconds };
+        var client = _dkim is { IsEnabled: true } ? new SigningSmtpClient(_dkim) : new SmtpClient();
+        client.Timeout = (int)timeout.TotalMilliseconds;
         if (!string.IsNullOrEmpty(_options.HeloName))
         {
             client.LocalDomain = _options.HeloName;
