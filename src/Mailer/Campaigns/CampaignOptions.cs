@@ -65,14 +65,14 @@ public sealed class CampaignOptions : IValidatableObject
 
     public TimeZoneInfo Zone => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
 
-    /// <summary>The deadline as an instant.</summary>
-    public DateTimeOffset DeadlineUtc => Instant(Deadline, "Campaign:Deadline");
+    /// <summary>The deadline as an instant (parsed once per value: pages and the schedule read it per request and per poll).</summary>
+    public DateTimeOffset DeadlineUtc => Instant(Deadline, "Campaign:Deadline", ref _deadline);
 
     /// <summary>The deadline as the clocks in <see cref="TimeZone"/> show it.</summary>
     public DateTime DeadlineLocal => ZonedTime.ToLocal(DeadlineUtc, Zone);
 
     /// <summary>The configured launch as an instant, or null for the first start.</summary>
-    public DateTimeOffset? LaunchAtUtc => string.IsNullOrWhiteSpace(LaunchAt) ? null : Instant(LaunchAt, "Campaign:LaunchAt");
+    public DateTimeOffset? LaunchAtUtc => string.IsNullOrWhiteSpace(LaunchAt) ? null : Instant(LaunchAt, "Campaign:LaunchAt", ref _launchAt);
 
     /// <summary>The Hangfire cron expression for <see cref="PollInterval"/> (six fields when it is seconds).</summary>
     public string PollCron => PollInterval < TimeSpan.FromMinutes(1)
@@ -84,8 +84,24 @@ public sealed class CampaignOptions : IValidatableObject
             ? interval.Ticks % TimeSpan.TicksPerSecond == 0 && interval.TotalSeconds >= 1 && 60 % (int)interval.TotalSeconds == 0
             : interval.Ticks % TimeSpan.TicksPerMinute == 0 && interval.TotalMinutes <= 60 && 60 % (int)interval.TotalMinutes == 0;
 
-    private DateTimeOffset Instant(string text, string key) =>
-        ZonedTime.TryParse(text, Zone, key, out var instant, out var problem) ? instant : throw new InvalidOperationException(problem);
+    private Parsed? _deadline;
+    private Parsed? _launchAt;
+
+    /// <summary><paramref name="text"/> read as a moment in <see cref="TimeZone"/>, kept in <paramref name="cache"/> while neither changes.</summary>
+    private DateTimeOffset Instant(string text, string key, ref Parsed? cache)
+    {
+        if (cache is { } hit && hit.Text == text && hit.Zone == TimeZone)
+        {
+            return hit.Instant;
+        }
+
+        var instant = ZonedTime.TryParse(text, Zone, key, out var parsed, out var problem) ? parsed : throw new InvalidOperationException(problem);
+        cache = new Parsed(text, TimeZone, instant);
+        return instant;
+    }
+
+    /// <summary>A parsed moment with what it was parsed from (one reference, so readers on other threads see all or nothing).</summary>
+    private sealed record Parsed(string Text, string Zone, DateTimeOffset Instant);
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

@@ -151,18 +151,24 @@ public sealed class TemplateRenderer
                     var recipient = new Recipient(0, "test@example.invalid", locale, chosen);
                     foreach (var now in times)
                     {
-                        try
-                        {
-                            Render(mailing, recipient, links, now);
-                        }
-                        catch (ScriptRuntimeException e)
-                        {
-                            var with = chosen.Count == 0 ? "no platform" : string.Join(", ", chosen);
-                            throw new TemplateException($"{e.Message} (found while trying the {mailing} mail in {locale} for {with})", e);
-                        }
+                        TryMail(mailing, recipient, links, now);
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>Renders one mail, a runtime error naming the mail, locale and platforms it was found with.</summary>
+    private void TryMail(string mailing, Recipient recipient, MailLinks links, DateTimeOffset now)
+    {
+        try
+        {
+            Render(mailing, recipient, links, now);
+        }
+        catch (ScriptRuntimeException e)
+        {
+            var with = recipient.Platforms.Count == 0 ? "no platform" : string.Join(", ", recipient.Platforms);
+            throw new TemplateException($"{e.Message} (found while trying the {mailing} mail in {recipient.Locale} for {with})", e);
         }
     }
 

@@ -1,5 +1,3 @@
-using System.Reflection;
-using Hangfire;
 using Hangfire.States;
 using Mailer.Delivery;
 using Mailer.Rendering;
@@ -31,10 +29,8 @@ public sealed class ConfirmMailJob(
     /// </summary>
     internal static readonly TimeSpan ClaimLease = TimeSpan.FromMinutes(5);
 
-    /// <summary>The Hangfire queue these jobs wait in: their method's <c>[Queue]</c>, else Hangfire's default.</summary>
-    internal static string Queue { get; } =
-        typeof(ConfirmMailJob).GetMethod(nameof(SendAsync), [typeof(long[]), typeof(CancellationToken)])!.GetCustomAttribute<QueueAttribute>()?.Queue
-        ?? EnqueuedState.DefaultQueue;
+    /// <summary>The Hangfire queue these jobs wait in (Hangfire's default; a <c>[Queue]</c> on the methods would name this constant).</summary>
+    internal const string Queue = EnqueuedState.DefaultQueue;
 
     /// <summary>The job of one signup (also what jobs queued by an earlier version call).</summary>
     public Task SendAsync(long subscriberId, CancellationToken cancellationToken) =>

@@ -33,7 +33,7 @@ public sealed class LinkApi(
     public async Task<IResult> ShowConfirmAsync(HttpContext context, string token)
     {
         var (refusal, locale, _) = await CheckConfirmAsync(context, token);
-        return refusal ?? pages.Render(context, "confirm", locale, ConfirmFormModel(token, formExpired: false), withForm: true);
+        return refusal ?? pages.Render(context, "confirm", locale, FormModel("/confirm/" + token, formExpired: false), withForm: true);
     }
 
     /// <summary>
@@ -62,7 +62,7 @@ public sealed class LinkApi(
         if (!await antiforgery.IsRequestValidAsync(context))
         {
             SubscribersLog.FormTokenRejected(logger, "confirm");
-            return pages.Render(context, "confirm", locale, ConfirmFormModel(token, formExpired: true), StatusCodes.Status400BadRequest, withForm: true);
+            return pages.Render(context, "confirm", locale, FormModel("/confirm/" + token, formExpired: true), StatusCodes.Status400BadRequest, withForm: true);
         }
 
         var outcome = await store.ConfirmAsync(subscriberId, time.GetUtcNow(), ClientIp(context), context.RequestAborted);
@@ -125,7 +125,7 @@ public sealed class LinkApi(
         var locale = subscriber?.Locale ?? RequestLocale.Choose(context.Request);
         return subscriber is null or { Status: SubscriberStatus.Unsubscribed }
             ? pages.Render(context, "unsubscribed", locale)
-            : pages.Render(context, "unsubscribe", locale, FormModel(token, formExpired: false), withForm: true);
+            : pages.Render(context, "unsubscribe", locale, FormModel("/unsubscribe/" + token, formExpired: false), withForm: true);
     }
 
     public async Task<IResult> UnsubscribeAsync(HttpContext context, string token)
@@ -147,7 +147,7 @@ public sealed class LinkApi(
         if (!oneClick && !await antiforgery.IsRequestValidAsync(context))
         {
             SubscribersLog.FormTokenRejected(logger, "unsubscribe");
-            return pages.Render(context, "unsubscribe", locale, FormModel(token, formExpired: true), StatusCodes.Status400BadRequest, withForm: true);
+            return pages.Render(context, "unsubscribe", locale, FormModel("/unsubscribe/" + token, formExpired: true), StatusCodes.Status400BadRequest, withForm: true);
         }
 
         if (await store.UnsubscribeAsync(claim.SubscriberId, time.GetUtcNow(), context.RequestAborted))
@@ -261,15 +261,10 @@ public sealed class LinkApi(
 
     private static string? ClientIp(HttpContext context) => context.Connection.RemoteIpAddress?.ToString();
 
-    private static ScriptObject ConfirmFormModel(string token, bool formExpired) => new()
+    /// <summary>The model of a page with one button that posts to <paramref name="action"/>.</summary>
+    private static ScriptObject FormModel(string action, bool formExpired) => new()
     {
-        ["action"] = "/confirm/" + token,
-        ["form_expired"] = formExpired,
-    };
-
-    private static ScriptObject FormModel(string token, bool formExpired) => new()
-    {
-        ["action"] = "/unsubscribe/" + token,
+        ["action"] = action,
         ["form_expired"] = formExpired,
     };
 
