@@ -32,8 +32,8 @@ public class SendBatchJobTests : IAsyncLifetime
     public virtual async ValueTask DisposeAsync() => await _smtp.DisposeAsync();
 
     private CampaignHost Host(FakeTimeProvider time, params (string Key, string? Value)[] settings) =>
-        new(_data, _smtp, time, StoreSettings.Concat(Defaults)
-            .Concat(settings).ToDictionary(s => s.Key, s => s.Value))
+        new(_data, _smtp, time, StoreSettings.Concat(Defaults).Concat(settings)
+            .GroupBy(s => s.Key).ToDictionary(g => g.Key, g => g.Last().Value))   // a test's own setting wins
         {
             // No dispatcher: the test's job is the only one that sends.
             ConfigureServices = services =>
@@ -111,6 +111,43 @@ public class SendBatchJobTests : IAsyncLifetime
 
         Assert.Equal(10, await host.CountAsync("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'"));
         Assert.Equal(10, _smtp.Messages.Count);
+    }
+
+    [Fact]
+    public async Task AJobThatLostSomeOfItsRowsToAnotherJob_StopsAtTheRenewal_AndLeavesThoseRowsAlone()
+    {
+        var time = new FakeTimeProvider(Now);
+        // One batch of 30: the renewal comes due while the job still holds most of it.
+        await using var host = Host(time, ("Campaign:BatchSize", "30"), ("Campaign:LeaseDuration", "00:03:00")).Start();
+        await QueuedAsync(host, 30);
+        var answered = 0;
+        _smtp.Answer = mail =>
+        {
+            if (Interlocked.Increment(ref answered) == 3)
+            {
+                // The job stalled past a third of its lease: another job's claim took ten of its rows meanwhile.
+                // Ten rows it has not reached yet, not the one in flight (whose answer is this one).
+                host.ExecuteAsync(
+                    """
+                    UPDATE deliveries SET lease_owner = 'other-job' WHERE id IN (
+                        SELECT d.id FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+                        WHERE d.status = 'sending' AND s.email <> @InFlight ORDER BY d.id LIMIT 10)
+                    """, new { InFlight = mail.To[0] }).GetAwaiter().GetResult();
+                time.Advance(TimeSpan.FromMinutes(1.5));
+            }
+
+            return SmtpAnswer.Accept;
+        };
+
+        await RunJobAsync(host);
+
+        await _smtp.WaitForMessagesAsync(3, TimeSpan.FromSeconds(30));   // the server files the last one after its answer
+        Assert.Equal(3, _smtp.Messages.Count);
+        Assert.Equal(3, await host.CountAsync("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'"));
+        // The other job's rows: untouched, still its own.
+        Assert.Equal(10, await host.CountAsync("SELECT COUNT(*) FROM deliveries WHERE lease_owner = 'other-job' AND status = 'sending'"));
+        // The rest of the batch is back in the queue, untried, for whoever claims next.
+        Assert.Equal(17, await host.CountAsync("SELECT COUNT(*) FROM deliveries WHERE status = 'queued' AND attempts = 0"));
     }
 }
 
