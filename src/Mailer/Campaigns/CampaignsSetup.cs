@@ -51,11 +51,20 @@ public static class CampaignsSetup
 
         if (runJobs)
         {
-            // Two servers: one for the dispatcher and confirmation mails, one whose workers are the SMTP connections.
+            // Three servers, so that no kind of work waits behind another: the dispatcher's runs (one at a time; runs
+            // that pile up behind a slow one delay only the next dispatch), the confirmation mails (a signup's first
+            // mail never waits for a dispatch), and the sends, whose workers are the SMTP connections.
             services.AddHangfireServer((provider, server) =>
             {
                 server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:dispatch";
-                server.Queues = ["dispatch", "default"];
+                server.Queues = ["dispatch"];
+                server.WorkerCount = 1;
+                server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+            });
+            services.AddHangfireServer((provider, server) =>
+            {
+                server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:confirm";
+                server.Queues = [Subscribers.ConfirmMailJob.Queue];
                 server.WorkerCount = provider.GetRequiredService<IOptions<HangfireOptions>>().Value.WorkerCount ?? 2;
                 server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
             });

@@ -31,6 +31,8 @@ public sealed class DispatchJob(
     {
         // Confirmation mails whose job was lost or deferred: queued once more (see ConfirmationSweep for when).
         await confirmations.RunAsync(cancellationToken);
+        var claimable = 0L;
+        string? first = null;
         foreach (var mailing in await clock.MailingsAsync(cancellationToken))
         {
             var now = time.GetUtcNow();
@@ -61,15 +63,24 @@ public sealed class DispatchJob(
                 CampaignsLog.RowsCreated(logger, mailing.Mailing, created);
             }
 
-            var claimable = await ledger.CountClaimableAsync(mailing.Mailing, now, (long)smtp.Value.Connections * options.Value.BatchSize, cancellationToken);
-            if (claimable > 0)
+            var waiting = await ledger.CountClaimableAsync(mailing.Mailing, now, (long)smtp.Value.Connections * options.Value.BatchSize, cancellationToken);
+            if (waiting > 0)
             {
-                EnsureSenders(mailing.Mailing, claimable);
+                claimable += waiting;
+                first ??= mailing.Mailing;
             }
+        }
+
+        if (claimable > 0)
+        {
+            EnsureSenders(first!, claimable);
         }
     }
 
-    /// <summary>Keeps up to <c>Smtp:Connections</c> send jobs waiting, fewer when there is less work.</summary>
+    /// <summary>
+    /// Keeps up to <c>Smtp:Connections</c> send jobs waiting, fewer when there is less work. The count is over every
+    /// mailing: a send job takes its batches from whichever due mailing is most urgent (see <see cref="SendBatchJob"/>).
+    /// </summary>
     private void EnsureSenders(string mailing, long claimable)
     {
         var batchSize = options.Value.BatchSize;

@@ -42,7 +42,7 @@ public sealed class HangfireOptions : IValidatableObject
     /// </summary>
     public TimeSpan InMemoryHistory { get; set; } = TimeSpan.FromMinutes(30);
 
-    /// <summary>Workers of the dispatcher and confirmation mails (queues <c>dispatch</c>, <c>default</c>). Default 2. The send workers are <c>Smtp:Connections</c>.</summary>
+    /// <summary>Workers of the confirmation mails (queue <c>default</c>). Default 2. The dispatcher has one worker of its own; the send workers are <c>Smtp:Connections</c>.</summary>
     [Range(1, 256, ErrorMessage = "Hangfire:WorkerCount must be 1-256.")]
     public int? WorkerCount { get; set; }
 

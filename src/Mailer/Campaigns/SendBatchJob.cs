@@ -37,27 +37,28 @@ public sealed class SendBatchJob(
 
     private const int ConsecutiveTransientLimit = 3;
 
+    /// <summary>
+    /// Sends batch after batch, each from the most urgent open mailing that has rows to claim (<see cref="ByUrgency"/>):
+    /// <paramref name="mailing"/> names the one it was queued for, but a final-day reminder that comes due while this
+    /// job works through the announcement takes its next batch, so no mailing waits behind another.
+    /// </summary>
     [Queue("send")]
     [AutomaticRetry(Attempts = 0)]
     public async Task RunAsync(string mailing, CancellationToken cancellationToken)
     {
         var owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
-        var schedule = await clock.MailingAsync(mailing, cancellationToken);
-        var campaign = options.Value;
         var started = time.GetUtcNow();
 
         await using var connection = await transport.OpenAsync(cancellationToken);
         while (!cancellationToken.IsCancellationRequested)
         {
-            var now = time.GetUtcNow();
-            var leaseUntil = now + campaign.LeaseDuration;
-            var rows = await ledger.ClaimAsync(mailing, owner, campaign.BatchSize, now, leaseUntil, cancellationToken);
+            var (schedule, rows, leaseUntil) = await ClaimMostUrgentAsync(owner, cancellationToken);
             if (rows.Count == 0)
             {
                 return;
             }
 
-            CampaignsLog.BatchClaimed(logger, mailing, rows.Count);
+            CampaignsLog.BatchClaimed(logger, schedule!.Mailing, rows.Count);
             if (!await SendAsync(schedule, rows, owner, leaseUntil, connection, cancellationToken))
             {
                 return;
@@ -69,6 +70,29 @@ public sealed class SendBatchJob(
                 return;
             }
         }
+    }
+
+    /// <summary>The due mailings in the order their rows are claimed: the one whose moment ends first, the announcement (open for good) last.</summary>
+    internal static IEnumerable<ScheduledMailing> ByUrgency(IEnumerable<ScheduledMailing> mailings, DateTimeOffset now) =>
+        mailings.Where(m => m.IsOpenAt(now)).OrderBy(m => m.Ends ?? DateTimeOffset.MaxValue);
+
+    /// <summary>A batch of the most urgent mailing that has claimable rows; an empty batch when none has.</summary>
+    private async Task<(ScheduledMailing? Mailing, IReadOnlyList<ClaimedDelivery> Rows, DateTimeOffset LeaseUntil)> ClaimMostUrgentAsync(
+        string owner, CancellationToken cancellationToken)
+    {
+        var campaign = options.Value;
+        var now = time.GetUtcNow();
+        var leaseUntil = now + campaign.LeaseDuration;
+        foreach (var schedule in ByUrgency(await clock.MailingsAsync(cancellationToken), now))
+        {
+            var rows = await ledger.ClaimAsync(schedule.Mailing, owner, campaign.BatchSize, now, leaseUntil, cancellationToken);
+            if (rows.Count > 0)
+            {
+                return (schedule, rows, leaseUntil);
+            }
+        }
+
+        return (null, [], leaseUntil);
     }
 
     /// <summary>Sends one claimed batch, row by row; false when the job should stop (server unreachable, shutdown, lease lost).</summary>

@@ -114,6 +114,31 @@ public class SendBatchJobTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AFinalDayReminderDueWhileAJobSendsTheAnnouncement_TakesItsNextBatches()
+    {
+        // The final day, 09:00 in Berlin: the final reminder (due 08:00) and the announcement (open for good) both have rows.
+        var finalDay = new DateTimeOffset(2024, 5, 26, 7, 0, 0, TimeSpan.Zero);
+        await using var host = Host(new FakeTimeProvider(finalDay)).Start();
+        await host.AddConfirmedAsync(60, Confirmed, prefix: "late");
+        await host.AddConfirmedAsync(20, Confirmed, prefix: "final");
+        var now = finalDay.ToUnixTimeMilliseconds();
+        await host.ExecuteAsync(
+            """
+            INSERT INTO deliveries (subscriber_id, mailing, status, attempts, created_at, updated_at, not_before)
+            SELECT id, CASE WHEN email LIKE 'final%' THEN 'reminder-final' ELSE 'announcement' END, 'queued', 0, @now, @now, @now
+            FROM subscribers
+            """, new { now });
+
+        // A job queued for the announcement, as the dispatcher queued it before the reminder came due.
+        await RunJobAsync(host);
+
+        await _smtp.WaitForMessagesAsync(80, TimeSpan.FromSeconds(60));
+        var order = _smtp.Messages.Select(m => m.To[0]).ToList();
+        Assert.All(order.Take(20), to => Assert.StartsWith("final", to));
+        Assert.Equal(80, await host.CountAsync("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'"));
+    }
+
+    [Fact]
     public async Task AJobThatLostSomeOfItsRowsToAnotherJob_StopsAtTheRenewal_AndLeavesThoseRowsAlone()
     {
         var time = new FakeTimeProvider(Now);
