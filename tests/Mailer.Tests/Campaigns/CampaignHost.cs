@@ -116,6 +116,25 @@ public sealed class CampaignHost : WebApplicationFactory<Program>
         return await connection.ExecuteScalarAsync<long>(sql, parameters);
     }
 
+    /// <summary>How many dispatcher runs have completed so far (Hangfire's succeeded jobs of <see cref="Mailer.Campaigns.DispatchJob"/>).</summary>
+    public long CompletedDispatchRuns()
+    {
+        var monitoring = Services.GetRequiredService<Hangfire.JobStorage>().GetMonitoringApi();
+        var succeeded = monitoring.SucceededListCount();
+        return monitoring.SucceededJobs(0, (int)Math.Min(succeeded, int.MaxValue))
+            .Count(j => j.Value?.Job?.Type == typeof(Mailer.Campaigns.DispatchJob));
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="runs"/> more dispatcher runs have completed: whatever the dispatcher would do about
+    /// the state as it is now has been done (the first may have started before; the later ones saw it).
+    /// </summary>
+    public Task WaitForDispatchRunsAsync(int runs = 3)
+    {
+        var target = CompletedDispatchRuns() + runs;
+        return Eventually.MeetsAsync(() => Task.FromResult(CompletedDispatchRuns() >= target), TimeSpan.FromMinutes(2), $"{runs} more dispatch runs");
+    }
+
     /// <summary>Waits (real time) until every ledger row of <paramref name="mailing"/> is finished and there are <paramref name="rows"/> of them.</summary>
     public Task WaitUntilSettledAsync(string mailing, long rows, TimeSpan? timeout = null) =>
         Eventually.MeetsAsync(async () =>

@@ -169,7 +169,17 @@ public sealed class FaultySmtpTests : IAsyncLifetime
         var time = Clock();
         var port = Smtp.Port;
         var goingDown = 0;
-        Smtp.Answer = _ => Volatile.Read(ref goingDown) == 1 ? SmtpAnswer.Reply(421, "4.3.2 Service shutting down") : SmtpAnswer.Accept;
+        var refused = 0;
+        Smtp.Answer = _ =>
+        {
+            if (Volatile.Read(ref goingDown) == 0)
+            {
+                return SmtpAnswer.Accept;
+            }
+
+            Interlocked.Increment(ref refused);
+            return SmtpAnswer.Reply(421, "4.3.2 Service shutting down");
+        };
 
         await using var host = Host(time, ("Campaign:RetryBaseDelay", "00:00:30"), ("Campaign:LeaseDuration", "00:10:00")).Start();
         await host.AddConfirmedAsync(count, Confirmed, prefix: "down");
@@ -177,7 +187,7 @@ public sealed class FaultySmtpTests : IAsyncLifetime
 
         // The relay says goodbye and goes away: 421 to whatever is under way, then nobody listens on its port.
         Volatile.Write(ref goingDown, 1);
-        await Task.Delay(500, Cancel);
+        await Eventually.MeetsAsync(() => Task.FromResult(Volatile.Read(ref refused) > 0), TimeSpan.FromSeconds(30), "a message refused with 421");
         await StopServerAsync();
         var wentDown = time.GetUtcNow();
         var beforeOutage = _receivedByStoppedServers.Count;
