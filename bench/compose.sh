@@ -10,7 +10,8 @@ one_bench_at_a_time
 machine
 cd "$BENCH_DIR/Mailer.Benchmarks"
 CLASS="${CLASS:-ComposeBenchmarks}"
-dotnet run -c Release -- --filter "*$CLASS*" ${JOB:+--job "$JOB"} --exporters github > "$WORK/compose.log" 2>&1 \
+# The generated project is built anew; on a shared machine that can take longer than the default 2 minutes.
+dotnet run -c Release -- --filter "*$CLASS*" --buildTimeout 900 ${JOB:+--job "$JOB"} --exporters github > "$WORK/compose.log" 2>&1 \
     || { tail -30 "$WORK/compose.log" >&2; exit 1; }
 report=$(ls -t BenchmarkDotNet.Artifacts/results/*"$CLASS"-report-github.md | head -1)
 sed -n '/^| Method/,$p' "$report"
