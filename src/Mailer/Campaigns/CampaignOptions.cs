@@ -8,8 +8,8 @@ public sealed class CampaignOptions : IValidatableObject
 {
     public const string Section = "Campaign";
 
-    /// <summary>Name of the campaign, used in <c>List-Id</c>. Default <c>meta-ai-objection</c>.</summary>
-    [Required, RegularExpression("^[a-z0-9][a-z0-9-]{0,62}$")]
+    /// <summary>Name of the campaign, used in <c>List-Id</c> and <c>Feedback-ID</c>. Default <c>meta-ai-objection</c>.</summary>
+    [Required(ErrorMessage = "Campaign:Name is required, e.g. meta-ai-objection."), RegularExpression("^[a-z0-9][a-z0-9-]{0,62}$", ErrorMessage = "Campaign:Name must be 1-63 lower-case letters, digits and hyphens, starting with a letter or digit, such as meta-ai-objection.")]
     public string Name { get; set; } = "meta-ai-objection";
 
     /// <summary>

@@ -52,12 +52,11 @@ public sealed class MessageFactory
         }
 
         _listId = $"<{campaign.Value.Name}.{_domain}>";
-        // Gmail's form, a:b:c:SenderId (its Postmaster Tools count complaints per field, from the right): the mailing,
-        // the campaign, the stream (the opt-in request apart from the bulk mailings), the sender. Nothing personal.
-        var senderId = mailer.Value.SenderIdFor(_domain);
+        // Nothing personal: the same four fields on every message of a mailing.
+        var senderId = string.IsNullOrEmpty(mailer.Value.FeedbackSenderId) ? FeedbackId.DefaultSenderId(_domain) : mailer.Value.FeedbackSenderId;
         _feedbackIds = Mailings.All.ToDictionary(
             mailing => mailing,
-            mailing => $"{mailing}:{campaign.Value.Name}:{(mailing == Mailings.Confirm ? "optin" : "bulk")}:{senderId}");
+            mailing => FeedbackId.For(mailing, campaign.Value.Name, mailing == Mailings.Confirm ? "optin" : "bulk", senderId));
         _calendar = new DeadlineCalendar(campaign.Value, _domain, time);
         _time = time;
     }

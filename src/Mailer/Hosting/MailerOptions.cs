@@ -27,7 +27,7 @@ public sealed class MailerOptions : IValidatableObject
     /// The last field of the <c>Feedback-ID</c> header, by which Gmail's Postmaster Tools group complaints: 5-15
     /// letters, digits or hyphens, the same for all mail of this sender. Default: the name in From's domain before
     /// its top-level domain (<c>example</c> for <c>kampagne@example.org</c>; the whole domain without dots when that
-    /// is shorter than 5), cut to 15 characters.
+    /// is shorter than 5; <c>-mailer</c> appended when still shorter), cut to 15 characters (see <c>Delivery.FeedbackId</c>).
     /// </summary>
     [RegularExpression("^[A-Za-z0-9-]{5,15}$", ErrorMessage = "Mailer:FeedbackSenderId must be 5-15 letters, digits or hyphens.")]
     public string? FeedbackSenderId { get; set; }
@@ -53,22 +53,6 @@ public sealed class MailerOptions : IValidatableObject
         {
             yield return new ValidationResult("Mailer:SigningKey must be at least 32 characters.", [nameof(SigningKey)]);
         }
-    }
-
-    /// <summary>The <c>Feedback-ID</c> sender id: <see cref="FeedbackSenderId"/>, or the default derived from From's domain.</summary>
-    public string SenderIdFor(string fromDomain) =>
-        string.IsNullOrEmpty(FeedbackSenderId) ? DefaultFeedbackSenderId(fromDomain) : FeedbackSenderId;
-
-    private static string DefaultFeedbackSenderId(string domain)
-    {
-        var labels = domain.TrimEnd('.').ToLowerInvariant().Split('.');
-        var name = labels.Length > 1 ? labels[^2] : labels[0];
-        if (name.Length < 5)
-        {
-            name = string.Concat(labels);
-        }
-
-        return name.Length > 15 ? name[..15].TrimEnd('-') : name;
     }
 }
 
