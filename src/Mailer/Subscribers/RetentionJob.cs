@@ -10,9 +10,10 @@ namespace Mailer.Subscribers;
 /// last link it could have confirmed with has been expired for a day, that is <c>Subscribers:ConfirmWithin</c> plus
 /// <see cref="Grace"/> after its last signup and after its last confirmation mail (a mail sent late carries a link that
 /// holds from its sending). Its consents, link events and ledger rows go with it through the schema's
-/// <c>ON DELETE CASCADE</c>, in the same statement. Nobody who ever confirmed is touched: not a confirmed or unsubscribed
+/// <c>ON DELETE CASCADE</c>, in the same statement. Nobody who ever confirmed is deleted: not a confirmed or unsubscribed
 /// subscriber, and not a pending one who confirmed before (a consent confirmed or withdrawn, an imported consent, a
-/// ledger row). Runs every hour (<see cref="RetentionScheduler"/>); safe to run twice and on every instance at once:
+/// ledger row). Link events older than <c>Subscribers:KeepLinkEventsFor</c> lose the client's address and user agent;
+/// the event itself (what, which platform, when) stays. Runs every hour (<see cref="RetentionScheduler"/>); safe to run twice and on every instance at once:
 /// each run deletes what is due at its moment, one conditional statement per batch, and a second run finds nothing.
 /// </summary>
 public sealed class RetentionJob(Database database, IOptions<SubscribersOptions> options, TimeProvider time, ILogger<RetentionJob> logger)
@@ -35,6 +36,12 @@ public sealed class RetentionJob(Database database, IOptions<SubscribersOptions>
           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.subscriber_id = subscribers.id)
         """;
 
+    private const string StripOldLinkEventClients = """
+        UPDATE link_events SET client_ip = NULL, user_agent = NULL
+        WHERE id IN (SELECT id FROM link_events WHERE at < @Before AND (client_ip IS NOT NULL OR user_agent IS NOT NULL)
+                     ORDER BY id LIMIT @Max)
+        """;
+
     // The condition again outside the sub-select: on PostgreSQL a row changed meanwhile (a new signup) is checked anew.
     private const string DeleteNeverConfirmed = $"""
         DELETE FROM subscribers
@@ -42,32 +49,47 @@ public sealed class RetentionJob(Database database, IOptions<SubscribersOptions>
           AND {NeverConfirmedAndExpired}
         """;
 
-    /// <summary>Deletes the addresses that never confirmed and are due; returns how many.</summary>
+    /// <summary>Deletes the addresses that never confirmed and are due, and strips the old link events; returns what it did.</summary>
     [Queue("dispatch")]
     [AutomaticRetry(Attempts = 0)]
-    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    public async Task<RetentionRun> RunAsync(CancellationToken cancellationToken)
     {
-        var before = (time.GetUtcNow() - options.Value.ConfirmWithin - Grace).ToUnixTimeMilliseconds();
-        var deleted = 0;
-        int batch;
-        do
-        {
-            await using var connection = await database.OpenAsync(cancellationToken);
-            using var turn = await database.EnterWriteAsync(cancellationToken);
-            batch = await connection.ExecuteAsync(new CommandDefinition(DeleteNeverConfirmed,
-                new { Before = before, Max = BatchSize }, cancellationToken: cancellationToken));
-            deleted += batch;
-        }
-        while (batch == BatchSize);
-
+        var now = time.GetUtcNow();
+        var deleted = await InBatchesAsync(DeleteNeverConfirmed, now - options.Value.ConfirmWithin - Grace, cancellationToken);
         if (deleted > 0)
         {
             SubscribersLog.NeverConfirmedDeleted(logger, deleted);
         }
 
-        return deleted;
+        var stripped = await InBatchesAsync(StripOldLinkEventClients, now - options.Value.KeepLinkEventsFor, cancellationToken);
+        if (stripped > 0)
+        {
+            SubscribersLog.LinkEventClientsRemoved(logger, stripped);
+        }
+
+        return new RetentionRun(deleted, stripped);
+    }
+
+    private async Task<int> InBatchesAsync(string sql, DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        int batch;
+        do
+        {
+            await using var connection = await database.OpenAsync(cancellationToken);
+            using var turn = await database.EnterWriteAsync(cancellationToken);
+            batch = await connection.ExecuteAsync(new CommandDefinition(sql,
+                new { Before = before.ToUnixTimeMilliseconds(), Max = BatchSize }, cancellationToken: cancellationToken));
+            total += batch;
+        }
+        while (batch == BatchSize);
+
+        return total;
     }
 }
+
+/// <summary>What one run of <see cref="RetentionJob"/> did: addresses deleted, link events stripped of their client.</summary>
+public sealed record RetentionRun(int NeverConfirmedDeleted, int LinkEventsStripped);
 
 /// <summary>Registers <see cref="RetentionJob"/> to run every hour (UTC).</summary>
 internal sealed class RetentionScheduler(IRecurringJobManager recurring) : IHostedService
