@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using Dapper;
@@ -96,29 +95,6 @@ public class BackupCommandTests
         Assert.False(File.Exists(file));
     }
 
-    /// <summary>Runs the built program (<c>Mailer.dll</c> beside the tests), a process of its own as an operator's would be.</summary>
-    private static async Task<(int ExitCode, string Output)> RunProgramAsync(params string[] arguments)
-    {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = TestPaths.RepositoryRoot,
-        };
-        foreach (var argument in (string[])[Path.Combine(AppContext.BaseDirectory, "Mailer.dll"), .. arguments, $"--Mailer:SigningKey={MailerAppFactory.TestSigningKey}"])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["DOTNET_ENVIRONMENT"] = "Development";
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        using var process = Process.Start(start)!;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
-        timeout.CancelAfter(TimeSpan.FromMinutes(2));
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    private static Task<(int ExitCode, string Output)> RunProgramAsync(params string[] arguments) =>
+        MailerProgram.RunAsync([.. arguments, $"--Mailer:SigningKey={MailerAppFactory.TestSigningKey}"]);
 }
