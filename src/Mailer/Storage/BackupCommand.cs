@@ -47,7 +47,6 @@ public sealed class BackupCommand(Database database) : IOperatorCommand
         }
         finally
         {
-            SqliteConnection.ClearAllPools();
             File.Delete(temporary);
         }
     }
