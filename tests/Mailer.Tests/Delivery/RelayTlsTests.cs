@@ -32,6 +32,7 @@ public sealed class RelayTlsTests : IAsyncLifetime
     {
         var result = await SendAsync(_ => { });
 
+        TestContext.Current.TestOutputHelper?.WriteLine(result.Reply);
         Assert.Equal(SendOutcome.Transient, result.Outcome);
         Assert.Contains("Smtp:TrustedCertificateSha256", result.Reply);
         Assert.Contains("Smtp:TrustedCaFile", result.Reply);
@@ -56,6 +57,25 @@ public sealed class RelayTlsTests : IAsyncLifetime
     public async Task CaFile_Sends()
     {
         var result = await SendAsync(options => options.TrustedCaFile = Relay.CertificateFile);
+
+        Assert.True(result.Outcome == SendOutcome.Accepted, result.Reply);
+        await Relay.WaitForDeliveriesAsync(1, TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task CaFile_WithAHostTheCertificateDoesNotName_Fails_SayingSo()
+    {
+        var result = await SendAsync(options => (options.Host, options.TrustedCaFile) = ("localhost", Relay.CertificateFile));
+
+        Assert.Equal(SendOutcome.Transient, result.Outcome);
+        Assert.Contains("its name does not match Smtp:Host", result.Reply);
+        Assert.Equal(0, Relay.Deliveries());
+    }
+
+    [Fact]
+    public async Task PinnedSha256_HoldsWhateverTheName_AsForDebiansSnakeoilCertificate()
+    {
+        var result = await SendAsync(options => (options.Host, options.TrustedCertificateSha256) = ("localhost", Fingerprint()));
 
         Assert.True(result.Outcome == SendOutcome.Accepted, result.Reply);
         await Relay.WaitForDeliveriesAsync(1, TimeSpan.FromSeconds(30));
