@@ -70,18 +70,3 @@ public interface ISubscriberStore
 
 /// <summary>A job's hold on one subscriber's confirmation mail: the request it serves and the end of its lease.</summary>
 public sealed record ConfirmationClaim(long SubscriberId, DateTimeOffset RequestedAt, DateTimeOffset Until);
-
-/// <summary>The client behind a link event: its address and user agent (at most 512 characters), each null when unknown.</summary>
-public sealed record LinkClient(string? Ip, string? UserAgent)
-{
-    public const int MaxUserAgentLength = 512;
-
-    public static readonly LinkClient Unknown = new(null, null);
-
-    public static LinkClient Of(HttpContext context)
-    {
-        var userAgent = context.Request.Headers.UserAgent.ToString();
-        return new LinkClient(context.Connection.RemoteIpAddress?.ToString(),
-            userAgent.Length == 0 ? null : userAgent.Length > MaxUserAgentLength ? userAgent[..MaxUserAgentLength] : userAgent);
-    }
-}
