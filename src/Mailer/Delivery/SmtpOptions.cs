@@ -105,37 +105,28 @@ public sealed class SmtpOptions : IValidatableObject
 
     private IEnumerable<ValidationResult> TrustProblems()
     {
-        string? pin = null;
-        string? authorities = null;
-        try
-        {
-            RelayTrust.ParsePin(TrustedCertificateSha256);
-        }
-        catch (FormatException e)
-        {
-            pin = e.Message;
-        }
-
-        try
-        {
-            if (!string.IsNullOrWhiteSpace(TrustedCaFile))
-            {
-                RelayTrust.LoadAuthorities(TrustedCaFile);
-            }
-        }
-        catch (FormatException e)
-        {
-            authorities = e.Message;
-        }
-
-        if (pin is not null)
+        if (Problem(() => RelayTrust.ParsePin(TrustedCertificateSha256)) is { } pin)
         {
             yield return new ValidationResult(pin, [nameof(TrustedCertificateSha256)]);
         }
 
-        if (authorities is not null)
+        if (!string.IsNullOrWhiteSpace(TrustedCaFile) && Problem(() => RelayTrust.LoadAuthorities(TrustedCaFile)) is { } authorities)
         {
             yield return new ValidationResult(authorities, [nameof(TrustedCaFile)]);
+        }
+    }
+
+    /// <summary>The message of the <see cref="FormatException"/> <paramref name="check"/> throws, or null.</summary>
+    private static string? Problem(Action check)
+    {
+        try
+        {
+            check();
+            return null;
+        }
+        catch (FormatException e)
+        {
+            return e.Message;
         }
     }
 }
