@@ -35,6 +35,19 @@ public sealed class SmtpOptions : IValidatableObject
     [EnumDataType(typeof(SmtpSecurity), ErrorMessage = "Smtp:Security must be None, StartTls, SslOnConnect or Auto.")]
     public SmtpSecurity Security { get; set; } = SmtpSecurity.Auto;
 
+    /// <summary>
+    /// The SHA-256 of the relay's TLS certificate, in hex (colons allowed, as <c>openssl x509 -noout -fingerprint -sha256</c>
+    /// prints it): that certificate is accepted whatever its name and issuer, e.g. Debian Postfix's self-signed one.
+    /// Default empty: only certificates the system trusts for <see cref="Host"/> (or <see cref="TrustedCaFile"/>'s).
+    /// </summary>
+    public string? TrustedCertificateSha256 { get; set; }
+
+    /// <summary>
+    /// A PEM file of certificate authorities (a private CA) whose certificates for <see cref="Host"/> are accepted besides
+    /// those the system trusts; a relative path is taken from the working directory. Default empty.
+    /// </summary>
+    public string? TrustedCaFile { get; set; }
+
     /// <summary>User name for SMTP AUTH. Default none; set together with <see cref="Password"/>.</summary>
     public string? Username { get; set; }
 
@@ -79,9 +92,41 @@ public sealed class SmtpOptions : IValidatableObject
             yield return new ValidationResult("Smtp:Timeout must be between 00:00:01 and 00:10:00.", [nameof(Timeout)]);
         }
 
+        foreach (var problem in TrustProblems())
+        {
+            yield return problem;
+        }
+
         if (!UsesPickupDirectory && Uri.CheckHostName(Host!.Trim()) == UriHostNameType.Unknown)
         {
             yield return new ValidationResult("Smtp:Host must be a host name or an IP address, or empty for the pickup folder.", [nameof(Host)]);
+        }
+    }
+
+    private IEnumerable<ValidationResult> TrustProblems()
+    {
+        if (Problem(() => RelayTrust.ParsePin(TrustedCertificateSha256)) is { } pin)
+        {
+            yield return new ValidationResult(pin, [nameof(TrustedCertificateSha256)]);
+        }
+
+        if (!string.IsNullOrWhiteSpace(TrustedCaFile) && Problem(() => RelayTrust.LoadAuthorities(TrustedCaFile)) is { } authorities)
+        {
+            yield return new ValidationResult(authorities, [nameof(TrustedCaFile)]);
+        }
+    }
+
+    /// <summary>The message of the <see cref="FormatException"/> <paramref name="check"/> throws, or null.</summary>
+    private static string? Problem(Action check)
+    {
+        try
+        {
+            check();
+            return null;
+        }
+        catch (FormatException e)
+        {
+            return e.Message;
         }
     }
 }

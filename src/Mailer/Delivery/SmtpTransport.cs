@@ -21,6 +21,7 @@ public sealed class SmtpTransport : IMailTransport
     private readonly string _host;
     private readonly SecureSocketOptions _security;
     private readonly DkimSigning? _dkim;
+    private readonly RelayTrust _trust;
 
     /// <param name="dkim">Signs each message once its encoding for the server is known; null or off: unsigned.</param>
     public SmtpTransport(IOptions<SmtpOptions> options, TimeProvider time, ILogger<SmtpTransport> logger, DkimSigning? dkim = null)
@@ -36,6 +37,7 @@ public sealed class SmtpTransport : IMailTransport
         };
         Pacer = new SendPacer(time, _options.MaxMessagesPerSecond);
         _dkim = dkim;
+        _trust = new RelayTrust(_options);
         Time = time;
         Logger = logger;
     }
@@ -72,11 +74,23 @@ public sealed class SmtpTransport : IMailTransport
             client.LocalDomain = _options.HeloName;
         }
 
+        var handshake = _trust.Begin();
+        client.ServerCertificateValidationCallback = handshake.Check;
         try
         {
             var socket = await ConnectSocketAsync(timeout, cancellationToken);
             // The client owns the socket from here on and closes it with the connection.
-            await client.ConnectAsync(socket, _host, _options.Port, _security, cancellationToken);
+            try
+            {
+                await client.ConnectAsync(socket, _host, _options.Port, _security, cancellationToken);
+            }
+            catch (SslHandshakeException e) when (handshake.Refusal is { } refusal)
+            {
+                throw new SslHandshakeException($"TLS with {_host}:{_options.Port}: the relay's certificate was refused: {refusal}. "
+                    + "Trust it with Smtp:TrustedCertificateSha256 (its SHA-256) or Smtp:TrustedCaFile (a PEM file of the CA that signed it), "
+                    + "or set Smtp:Host to a name the certificate holds.", e);
+            }
+
             if (_options.HasCredentials)
             {
                 await client.AuthenticateAsync(_options.Username, _options.Password, cancellationToken);

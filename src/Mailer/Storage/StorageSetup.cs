@@ -2,7 +2,7 @@ namespace Mailer.Storage;
 
 public static class StorageSetup
 {
-    /// <summary>The durable store: options, connections, the schema migrated before anything else starts.</summary>
+    /// <summary>The durable store: options, connections, the schema migrated before anything else starts; the operators' <c>backup</c>.</summary>
     public static WebApplicationBuilder AddStorage(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<StorageOptions>()
@@ -12,6 +12,7 @@ public static class StorageSetup
         builder.Services.AddSingleton<Database>();
         builder.Services.AddSingleton<SchemaMigrator>();
         builder.Services.AddHostedService<StorageInitializer>();
+        builder.Services.AddSingleton<Cli.IOperatorCommand, BackupCommand>();
         builder.Services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: [Hosting.HealthEndpoints.Ready]);
         return builder;
     }

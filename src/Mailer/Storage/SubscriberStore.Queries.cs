@@ -64,8 +64,8 @@ public sealed partial class SubscriberStore
         """;
 
     private const string InsertLinkEventUnlessUnsubscribed = """
-        INSERT INTO link_events (subscriber_id, kind, platform, at)
-        SELECT id, @Kind, @Platform, @At FROM subscribers WHERE id = @Id AND status <> 'unsubscribed'
+        INSERT INTO link_events (subscriber_id, kind, platform, at, client_ip, user_agent)
+        SELECT id, @Kind, @Platform, @At, @ClientIp, @UserAgent FROM subscribers WHERE id = @Id AND status <> 'unsubscribed'
         """;
 
     private const string SelectDonePlatformsUnlessUnsubscribed = """

@@ -122,14 +122,15 @@ public sealed partial class SubscriberStore(Database database) : ISubscriberStor
         return changed;
     }
 
-    public async Task<bool> RecordClickAsync(long subscriberId, string platform, DateTimeOffset at, CancellationToken cancellationToken)
+    public async Task<bool> RecordClickAsync(long subscriberId, string platform, DateTimeOffset at, LinkClient client, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         return await connection.ExecuteAsync(Command(InsertLinkEventUnlessUnsubscribed,
-            new { Id = subscriberId, Kind = "click", Platform = platform, At = at.ToUnixTimeMilliseconds() }, null, cancellationToken)) == 1;
+            new { Id = subscriberId, Kind = "click", Platform = platform, At = at.ToUnixTimeMilliseconds(), ClientIp = client.Ip, client.UserAgent },
+            null, cancellationToken)) == 1;
     }
 
-    public async Task<bool> MarkDoneAsync(long subscriberId, string platform, DateTimeOffset at, CancellationToken cancellationToken)
+    public async Task<bool> MarkDoneAsync(long subscriberId, string platform, DateTimeOffset at, LinkClient client, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -150,7 +151,8 @@ public sealed partial class SubscriberStore(Database database) : ISubscriberStor
             if (updated == 1)
             {
                 await connection.ExecuteAsync(Command(InsertLinkEventUnlessUnsubscribed,
-                    new { Id = subscriberId, Kind = "done", Platform = platform, At = at.ToUnixTimeMilliseconds() }, transaction, cancellationToken));
+                    new { Id = subscriberId, Kind = "done", Platform = platform, At = at.ToUnixTimeMilliseconds(), ClientIp = client.Ip, client.UserAgent },
+                    transaction, cancellationToken));
                 await transaction.CommitAsync(cancellationToken);
                 return true;
             }

@@ -26,11 +26,14 @@ public interface ISubscriberStore
     /// <summary>Unsubscribes and marks every consent withdrawn. False when already unsubscribed or unknown.</summary>
     Task<bool> UnsubscribeAsync(long subscriberId, DateTimeOffset at, CancellationToken cancellationToken);
 
-    /// <summary>Records a click-through to a platform's form. False (nothing stored) for unknown or unsubscribed subscribers.</summary>
-    Task<bool> RecordClickAsync(long subscriberId, string platform, DateTimeOffset at, CancellationToken cancellationToken);
+    /// <summary>
+    /// Records a click-through to a platform's form, with the client it came from (kept for <c>Subscribers:KeepLinkEventsFor</c>).
+    /// False (nothing stored) for unknown or unsubscribed subscribers.
+    /// </summary>
+    Task<bool> RecordClickAsync(long subscriberId, string platform, DateTimeOffset at, LinkClient client, CancellationToken cancellationToken);
 
     /// <summary>Adds <paramref name="platform"/> to the done platforms and records the event. False when already done, unknown or unsubscribed.</summary>
-    Task<bool> MarkDoneAsync(long subscriberId, string platform, DateTimeOffset at, CancellationToken cancellationToken);
+    Task<bool> MarkDoneAsync(long subscriberId, string platform, DateTimeOffset at, LinkClient client, CancellationToken cancellationToken);
 
     /// <summary>
     /// Claims the subscriber's due confirmation mail for one job until <paramref name="now"/> + <paramref name="lease"/>,

@@ -166,7 +166,7 @@ public sealed class LinkApi(
             return Invalid(context, TokenPurpose.Click);
         }
 
-        if (await store.RecordClickAsync(claim.SubscriberId, known, time.GetUtcNow(), context.RequestAborted))
+        if (await store.RecordClickAsync(claim.SubscriberId, known, time.GetUtcNow(), LinkClient.Of(context), context.RequestAborted))
         {
             SubscribersLog.ClickRecorded(logger, claim.SubscriberId, known);
         }
@@ -219,7 +219,7 @@ public sealed class LinkApi(
             return pages.Render(context, "done", subscriber.Locale, DoneFormModel(token, known, formExpired: true), StatusCodes.Status400BadRequest, withForm: true);
         }
 
-        if (await store.MarkDoneAsync(claim.SubscriberId, known, time.GetUtcNow(), context.RequestAborted))
+        if (await store.MarkDoneAsync(claim.SubscriberId, known, time.GetUtcNow(), LinkClient.Of(context), context.RequestAborted))
         {
             SubscribersLog.DoneRecorded(logger, claim.SubscriberId, known);
         }

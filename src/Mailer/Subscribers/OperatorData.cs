@@ -13,12 +13,13 @@ namespace Mailer.Subscribers;
 /// </summary>
 public static class OperatorData
 {
-    /// <summary>Registers <c>import</c>, <c>export</c> and <c>erase</c>; needs <see cref="Database"/>, a <see cref="TimeProvider"/> and the campaign's options.</summary>
+    /// <summary>Registers <c>import</c>, <c>export</c> and <c>erase</c>; needs <see cref="Database"/>, a <see cref="TimeProvider"/>, the campaign's and the <c>Smtp</c> options.</summary>
     public static IServiceCollection AddOperatorDataCommands(this IServiceCollection services)
     {
         services.AddSingleton<IOperatorCommand, ImportCommand>();
         services.AddSingleton<IOperatorCommand, ExportCommand>();
         services.AddSingleton<IOperatorCommand, EraseCommand>();
+        services.AddSingleton<PickupFolderEraser>();
         return services;
     }
 

@@ -64,6 +64,21 @@ public sealed record Consent(
 /// <summary>What a subscriber did with a link in a mail: <c>click</c> (went to a form) or <c>done</c> (said they objected).</summary>
 public sealed record LinkEvent(long Id, long SubscriberId, string Kind, string Platform, DateTimeOffset At);
 
+/// <summary>The client behind a link event: its address and user agent (at most 512 characters), each null when unknown.</summary>
+public sealed record LinkClient(string? Ip, string? UserAgent)
+{
+    public const int MaxUserAgentLength = 512;
+
+    public static readonly LinkClient Unknown = new(null, null);
+
+    public static LinkClient Of(HttpContext context)
+    {
+        var userAgent = context.Request.Headers.UserAgent.ToString();
+        return new LinkClient(context.Connection.RemoteIpAddress?.ToString(),
+            userAgent.Length == 0 ? null : userAgent.Length > MaxUserAgentLength ? userAgent[..MaxUserAgentLength] : userAgent);
+    }
+}
+
 /// <summary>A signup that passed validation, with what the consent record needs.</summary>
 /// <param name="Email">Already normalized (<see cref="EmailAddress.Normalize"/>).</param>
 public sealed record Signup(

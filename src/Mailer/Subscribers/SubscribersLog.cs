@@ -53,4 +53,13 @@ internal static partial class SubscribersLog
 
     [LoggerMessage(2025, LogLevel.Warning, "{Count} confirmation mails asked for and not sent: enqueued again")]
     public static partial void ConfirmationsRequeued(ILogger logger, int count);
+
+    [LoggerMessage(2030, LogLevel.Information, "{Count} addresses that never confirmed deleted with their consents (their links had expired)")]
+    public static partial void NeverConfirmedDeleted(ILogger logger, int count);
+
+    [LoggerMessage(2032, LogLevel.Information, "{Count} link events older than Subscribers:KeepLinkEventsFor lost their client address and user agent")]
+    public static partial void LinkEventClientsRemoved(ILogger logger, int count);
+
+    [LoggerMessage(2031, LogLevel.Warning, "Pickup folder file {File} could not be read or removed while erasing: {Reason}")]
+    public static partial void PickupFileNotErased(ILogger logger, string file, string reason);
 }

@@ -27,6 +27,12 @@ public sealed class SubscribersOptions : IValidatableObject
         ErrorMessage = "Subscribers:ConsentTextVersion must be 1-40 letters, digits, '.', '_' or '-', e.g. '2024-05'.")]
     public string ConsentTextVersion { get; set; } = "2024-05";
 
+    /// <summary>
+    /// How long a link event (a click-through, a done mark) keeps the client's address and user agent; after that the
+    /// retention job removes both and keeps the event itself. Default 90 days (<c>90.00:00:00</c>), 1 to 3650 days.
+    /// </summary>
+    public TimeSpan KeepLinkEventsFor { get; set; } = TimeSpan.FromDays(90);
+
     /// <summary>Signups (<c>POST /subscribe</c>) one client address may send per <see cref="SignupWindow"/>. Default 10.</summary>
     [Range(1, 100_000, ErrorMessage = "Subscribers:SignupsPerClient must be 1-100000.")]
     public int SignupsPerClient { get; set; } = 10;
@@ -51,6 +57,11 @@ public sealed class SubscribersOptions : IValidatableObject
         if (ConfirmWithin < TimeSpan.FromMinutes(1) || ConfirmWithin > TimeSpan.FromDays(90))
         {
             yield return new ValidationResult("Subscribers:ConfirmWithin must be between 00:01:00 and 90.00:00:00 (e.g. 7.00:00:00).", [nameof(ConfirmWithin)]);
+        }
+
+        if (KeepLinkEventsFor < TimeSpan.FromDays(1) || KeepLinkEventsFor > TimeSpan.FromDays(3650))
+        {
+            yield return new ValidationResult("Subscribers:KeepLinkEventsFor must be between 1.00:00:00 and 3650.00:00:00 (e.g. 90.00:00:00).", [nameof(KeepLinkEventsFor)]);
         }
 
         if (SignupWindow < TimeSpan.FromSeconds(1) || SignupWindow > TimeSpan.FromDays(1))

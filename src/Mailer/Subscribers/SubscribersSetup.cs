@@ -15,7 +15,7 @@ public static class SubscribersSetup
 {
     /// <summary>
     /// Signup, double opt-in and the links in mails: options, store, tokens, pages, the confirmation job, the rate
-    /// limit; and the operators' <c>import</c>, <c>export</c> and <c>erase</c>.
+    /// limit, the hourly deletion of addresses that never confirmed; and the operators' <c>import</c>, <c>export</c> and <c>erase</c>.
     /// </summary>
     public static WebApplicationBuilder AddSubscribers(this WebApplicationBuilder builder)
     {
@@ -38,6 +38,8 @@ public static class SubscribersSetup
         services.AddTransient<ConfirmMailJob>();
         services.AddSingleton<ConfirmationQueue>();
         services.AddTransient<ConfirmationSweep>();
+        services.AddTransient<RetentionJob>();
+        services.AddHostedService<RetentionScheduler>();
         services.AddSingleton<PageRenderer>();
         services.AddSingleton<SignupApi>();
         services.AddSingleton<LinkApi>();

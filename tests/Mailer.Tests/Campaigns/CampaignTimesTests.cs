@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using Mailer.Campaigns;
 using Mailer.Storage;
 using Mailer.Subscribers;
 using Mailer.Tests.Subscribers;
+using Mailer.Tests.Support;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -152,30 +152,6 @@ public sealed class CampaignTimesTests
     }
 
     /// <summary>Runs the built program (<c>Mailer.dll</c> beside the tests) from the repository root with TZ set.</summary>
-    private static async Task<(int ExitCode, string Output)> RunProgramAsync(string machineZone, string[] arguments)
-    {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = TestPaths.RepositoryRoot,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Mailer.dll"));
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["TZ"] = machineZone;
-        start.Environment["DOTNET_ENVIRONMENT"] = "Development";
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        using var process = Process.Start(start)!;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
-        timeout.CancelAfter(TimeSpan.FromMinutes(2));
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    private static Task<(int ExitCode, string Output)> RunProgramAsync(string machineZone, string[] arguments) =>
+        MailerProgram.RunAsync(arguments, new Dictionary<string, string> { ["TZ"] = machineZone });
 }

@@ -76,6 +76,10 @@ public class DeliverySetupTests
     [InlineData("Smtp:HeloName", "mail example\r\norg", "Smtp:HeloName")]
     [InlineData("Smtp:Host", "mail example org", "Smtp:Host")]
     [InlineData("Smtp:PickupDirectory", "", "Smtp:PickupDirectory")]
+    [InlineData("Smtp:TrustedCertificateSha256", "AB:CD:EF", "Smtp:TrustedCertificateSha256 must be the relay certificate's SHA-256")]
+    [InlineData("Smtp:TrustedCertificateSha256", "not hex at all, but sixty-four characters long for the length check!", "Smtp:TrustedCertificateSha256")]
+    [InlineData("Smtp:TrustedCaFile", "/nonexistent/relay-ca.pem", "Smtp:TrustedCaFile: /nonexistent/relay-ca.pem does not exist.")]
+    [InlineData("Smtp:TrustedCaFile", "/etc/passwd", "Smtp:TrustedCaFile: /etc/passwd holds no PEM certificate.")]
     public async Task WrongSetting_StopsTheStart_NamingTheKey(string key, string value, string message)
     {
         await using var app = Build(TestPaths.NewTemporaryDirectory("setup"), (key, value));

@@ -132,8 +132,8 @@ public sealed class HostileRequestTests
         var pending = await SignUpAsync(addresses.Pending);
         var confirmed = await SignUpAsync(addresses.Confirmed);
         await store.ConfirmAsync(confirmed, Now, null, Cancel);
-        await store.MarkDoneAsync(confirmed, "facebook", Now, Cancel);
-        await store.MarkDoneAsync(confirmed, "instagram", Now, Cancel);
+        await store.MarkDoneAsync(confirmed, "facebook", Now, LinkClient.Unknown, Cancel);
+        await store.MarkDoneAsync(confirmed, "instagram", Now, LinkClient.Unknown, Cancel);
         var unsubscribed = await SignUpAsync(addresses.Unsubscribed);
         await store.ConfirmAsync(unsubscribed, Now, null, Cancel);
         await store.UnsubscribeAsync(unsubscribed, Now, Cancel);

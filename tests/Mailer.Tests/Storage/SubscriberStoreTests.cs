@@ -138,14 +138,14 @@ public class SubscriberStoreTests
         var bob = (await db.Store.SignUpAsync(Signup("bob@example.de", ["facebook"]), T0, ResendAfter, Cancel)).SubscriberId;
         await db.Store.UnsubscribeAsync(bob, T0, Cancel);
 
-        Assert.True(await db.Store.RecordClickAsync(anna, "facebook", T0, Cancel));
-        Assert.True(await db.Store.MarkDoneAsync(anna, "instagram", T0 + TimeSpan.FromMinutes(1), Cancel));
-        Assert.True(await db.Store.MarkDoneAsync(anna, "facebook", T0 + TimeSpan.FromMinutes(2), Cancel));
-        Assert.False(await db.Store.MarkDoneAsync(anna, "facebook", T0 + TimeSpan.FromMinutes(3), Cancel));
-        Assert.False(await db.Store.RecordClickAsync(bob, "facebook", T0, Cancel));
-        Assert.False(await db.Store.MarkDoneAsync(bob, "facebook", T0, Cancel));
-        Assert.False(await db.Store.RecordClickAsync(anna + 100, "facebook", T0, Cancel));
-        Assert.False(await db.Store.MarkDoneAsync(anna + 100, "facebook", T0, Cancel));
+        Assert.True(await db.Store.RecordClickAsync(anna, "facebook", T0, LinkClient.Unknown, Cancel));
+        Assert.True(await db.Store.MarkDoneAsync(anna, "instagram", T0 + TimeSpan.FromMinutes(1), LinkClient.Unknown, Cancel));
+        Assert.True(await db.Store.MarkDoneAsync(anna, "facebook", T0 + TimeSpan.FromMinutes(2), LinkClient.Unknown, Cancel));
+        Assert.False(await db.Store.MarkDoneAsync(anna, "facebook", T0 + TimeSpan.FromMinutes(3), LinkClient.Unknown, Cancel));
+        Assert.False(await db.Store.RecordClickAsync(bob, "facebook", T0, LinkClient.Unknown, Cancel));
+        Assert.False(await db.Store.MarkDoneAsync(bob, "facebook", T0, LinkClient.Unknown, Cancel));
+        Assert.False(await db.Store.RecordClickAsync(anna + 100, "facebook", T0, LinkClient.Unknown, Cancel));
+        Assert.False(await db.Store.MarkDoneAsync(anna + 100, "facebook", T0, LinkClient.Unknown, Cancel));
 
         var subscriber = (await db.Store.FindAsync(anna, Cancel))!;
         Assert.Equal(["instagram", "facebook"], subscriber.DonePlatforms);

@@ -1,4 +1,5 @@
 using Mailer.Cli;
+using MimeKit;
 using Mailer.Subscribers;
 
 namespace Mailer.Tests.Subscribers;
@@ -40,6 +41,44 @@ public class EraseCommandTests
         Assert.Equal(1, await host.CountAsync("SELECT COUNT(*) FROM subscribers"));
     }
 
+    [Fact]
+    public async Task Erase_RemovesThePersonsMailsFromThePickupFolder_AndNoOneElses()
+    {
+        await using var host = await OperatorHost.StartAsync("erase");
+        await RecordEverythingAsync(host, "anna@example.org");
+        var outbox = Directory.CreateDirectory(host.Path("outbox")).FullName;
+        var toAnna = await WriteMailAsync(outbox, "to-anna.eml", to: "\"Anna A.\" <Anna@Example.ORG>");
+        var ccAnna = await WriteMailAsync(outbox, "cc-anna.eml", to: "bert@example.org", cc: "anna@example.org");
+        var toBert = await WriteMailAsync(outbox, "to-bert.eml", to: "bert@example.org");
+        var notAMail = Path.Combine(outbox, "notes.txt");
+        await File.WriteAllTextAsync(notAMail, "To: anna@example.org\r\n\r\n", TestContext.Current.CancellationToken);
+
+        var result = await host.RunAsync("erase", "ANNA@example.org");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains($"removed 2 mail files from {outbox}", result.Output);
+        Assert.False(File.Exists(toAnna));
+        Assert.False(File.Exists(ccAnna));
+        Assert.True(File.Exists(toBert));
+        Assert.True(File.Exists(notAMail));
+    }
+
+    [Fact]
+    public async Task Erase_OfAnAddressTheStoreNoLongerKnows_StillRemovesItsMails()
+    {
+        await using var host = await OperatorHost.StartAsync("erase");
+        var outbox = Directory.CreateDirectory(host.Path("outbox")).FullName;
+        var mail = await WriteMailAsync(outbox, "confirm.eml", to: "anna@example.org");
+
+        var result = await host.RunAsync("erase", "anna@example.org");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.StartsWith("not found", result.Output);
+        Assert.Contains("removed 1 mail files", result.Output);
+        Assert.False(File.Exists(mail));
+        Assert.Equal("not found", (await host.RunAsync("erase", "anna@example.org")).Output.Trim());
+    }
+
     [Theory]
     [InlineData]
     [InlineData("anna@example.org", "bert@example.org")]
@@ -70,5 +109,22 @@ public class EraseCommandTests
             """,
             new { id });
         return id;
+    }
+
+    private static async Task<string> WriteMailAsync(string folder, string name, string to, string? cc = null)
+    {
+        var message = new MimeMessage();
+        message.From.Add(MailboxAddress.Parse("Kampagne <kampagne@example.org>"));
+        message.To.AddRange(InternetAddressList.Parse(to));
+        if (cc is not null)
+        {
+            message.Cc.AddRange(InternetAddressList.Parse(cc));
+        }
+
+        message.Subject = "Bitte bestätigen";
+        message.Body = new TextPart("plain") { Text = "Hallo" };
+        var path = Path.Combine(folder, name);
+        await message.WriteToAsync(path, TestContext.Current.CancellationToken);
+        return path;
     }
 }

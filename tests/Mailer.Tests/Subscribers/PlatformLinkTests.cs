@@ -1,4 +1,7 @@
 using System.Net;
+using Dapper;
+using Mailer.Storage;
+using Microsoft.Extensions.DependencyInjection;
 using Mailer.Tests.Support;
 using Microsoft.AspNetCore.Mvc.Testing;
 using static Mailer.Tests.Subscribers.TestSteps;
@@ -23,6 +26,23 @@ public class PlatformLinkTests
         var events = await app.Store.LinkEventsAsync(id, Cancel);
         Assert.Equal([("click", "facebook"), ("click", "instagram")], events.Select(e => (e.Kind, e.Platform)));
         Assert.Equal(Start, events[0].At);
+    }
+
+    [Fact]
+    public async Task Go_RecordsTheClientsAddressAndUserAgent_WithTheClick()
+    {
+        await using var app = new MailerAppFactory { Time = Clock() };
+        var id = await ConfirmedSubscriberAsync(app, "anna@example.de");
+        using var client = app.CreateClientFrom("203.0.113.9");
+        client.DefaultRequestHeaders.UserAgent.ParseAdd("Mozilla/5.0 (Android 14)");
+
+        var response = await client.GetAsync(MailerAppFactory.PathOf(app.Links.ClickUrl(id, "facebook")), Cancel);
+
+        Assert.Equal(HttpStatusCode.Found, response.StatusCode);
+        await using var connection = await app.Services.GetRequiredService<Database>().OpenAsync(Cancel);
+        var recorded = await connection.QuerySingleAsync<(string? ClientIp, string? UserAgent)>(
+            "SELECT client_ip, user_agent FROM link_events WHERE subscriber_id = @id", new { id });
+        Assert.Equal(("203.0.113.9", "Mozilla/5.0 (Android 14)"), recorded);
     }
 
     [Theory]
