@@ -91,6 +91,11 @@ public sealed class HostileRequestTests
             || r.Response.Headers.Any(h => h.Value.Contains("owned=1", StringComparison.Ordinal) || h.Key.Equals("Bcc", StringComparison.OrdinalIgnoreCase))).ToList();
         Assert.True(echoed.Count == 0, $"{echoed.Count} answers echo input as markup or headers:\n{Describe(echoed)}");
 
+        // No origin is allowed here, so no "check your inbox" page may link anywhere, whatever returnUrl or Referer said.
+        var backLinks = results.Where(r => r.Response.Text.Contains("Zurück zum Artikel", StringComparison.Ordinal)
+            || r.Response.Text.Contains("Back to the article", StringComparison.Ordinal)).ToList();
+        Assert.True(backLinks.Count == 0, $"{backLinks.Count} answers link back to a site that is not allowed:\n{Describe(backLinks)}");
+
         var dashboard = results.Where(r => r.Response.Text.Contains("Mailer jobs", StringComparison.Ordinal)    // the dashboard's title
             || (r.Request.Path.StartsWith("/hangfire", StringComparison.OrdinalIgnoreCase) && r.Response.Status is >= 200 and < 400)).ToList();
         Assert.True(dashboard.Count == 0, $"{dashboard.Count} answers from the dashboard:\n{Describe(dashboard)}");
@@ -161,7 +166,10 @@ public sealed class HostileRequestTests
                     select System.Buffers.Text.Base64Url.EncodeToString(Encoding.ASCII.GetBytes($"{(int)purpose}.{victim}.0")) + "."
                         + ValidOf("unsubscribed", purpose).Split('.')[1];
 
-        var page = await RawHttp.SendAsync(server, RawHttp.Build("GET", "/", [(HostileRequests.TestClient, "192.0.2.10")], null), TimeSpan.FromSeconds(30));
+        // The confirm and unsubscribe buttons carry an antiforgery pair (the signup form has none): the confirmed
+        // subscriber's unsubscribe page hands one out, and opening it changes nothing.
+        var page = await RawHttp.SendAsync(server, RawHttp.Build("GET", "/unsubscribe/" + ValidOf("confirmed", TokenPurpose.Unsubscribe),
+            [(HostileRequests.TestClient, "192.0.2.10")], null), TimeSpan.FromSeconds(30));
         var cookie = page.Headers.First(h => h.Key.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase) && h.Value.StartsWith("mailer-antiforgery=", StringComparison.Ordinal)).Value.Split(';')[0];
         var field = MailerAppFactory.AntiforgeryField(page.Text).Value;
         return (new AttackSurface(harmless, valid, [.. expired, .. moved], cookie, field), addresses);
