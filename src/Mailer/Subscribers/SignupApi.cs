@@ -55,10 +55,11 @@ public sealed class SignupApi(
                 detail: "Send application/json or application/x-www-form-urlencoded.");
         }
 
-        if (!await RequestBody.TryBufferAsync(request, options.Value.MaxRequestBodyBytes, context.RequestAborted))
+        if (await RequestBody.BufferAsync(request, options.Value.MaxRequestBodyBytes, context.RequestAborted) is { } refusal)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "The request is too large.",
-                detail: $"A signup is at most {options.Value.MaxRequestBodyBytes} bytes.");
+            return refusal == StatusCodes.Status413PayloadTooLarge
+                ? TypedResults.Problem(statusCode: refusal, title: "The request is too large.", detail: $"A signup is at most {options.Value.MaxRequestBodyBytes} bytes.")
+                : TypedResults.Problem(statusCode: refusal, title: "The request body could not be read.");
         }
 
         return isForm ? await SubscribeFromFormAsync(context) : await SubscribeFromJsonAsync(context);

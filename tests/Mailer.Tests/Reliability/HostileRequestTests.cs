@@ -24,7 +24,7 @@ namespace Mailer.Tests.Reliability;
 /// the configured forms, the dashboard closed, no input echoed as markup, no mail to anyone who did not confirm, and no
 /// address, client IP or token in the logs. The generator is seeded: a failure names the request number to replay.
 /// </summary>
-public sealed class HostileRequestTests
+public sealed partial class HostileRequestTests
 {
     private const int Requests = 10_000;
     private const int Seed = 20240526;
@@ -35,26 +35,8 @@ public sealed class HostileRequestTests
     [Fact]
     public async Task TenThousandHostileRequests_NoServerError_NothingStored_NoForeignRedirect_NoMailToTheUnconfirmed_NoSubscriberDataInLogs()
     {
-        var logs = new LogCapture();
-        await using var factory = new MailerAppFactory
-        {
-            Time = new FakeTimeProvider(Now),
-            ConfigureTestServices = services =>
-            {
-                services.AddSingleton<ILoggerProvider>(logs);
-                services.AddSingleton<IStartupFilter, ClientAddressFromHeader>();
-            },
-        };
-        factory.Settings["Logging:LogLevel:Default"] = "Information";    // as appsettings.json ships
-        factory.Settings["Logging:LogLevel:Mailer"] = "Debug";           // and the service's own lines, all of them
-        factory.Settings["Subscribers:SignupsPerClient"] = "100000";     // the rate limit has its own tests
-        factory.Settings["Hangfire:DashboardUser"] = "operator";
-        factory.Settings["Hangfire:DashboardPassword"] = "Operator-Password-1";
-        await using var app = factory.WithWebHostBuilder(builder => builder.UseEnvironment("Production"));
-        app.UseKestrel(0);
-        app.StartServer();
-        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        var server = new IPEndPoint(IPAddress.Loopback, address.Port);
+        await using var target = Target.Start();
+        var (factory, app, server, logs) = (target.Factory, target.App, target.Server, target.Logs);
 
         var (surface, addresses) = await SeedAsync(app.Services, server);
         var before = await SnapshotAsync(app.Services);
@@ -124,6 +106,52 @@ public sealed class HostileRequestTests
     }
 
     private sealed record Addresses(string Pending, string Confirmed, string Unsubscribed);
+
+    /// <summary>The service as in production (Kestrel, environment Production), every log line captured, a dashboard password set.</summary>
+    private sealed class Target(MailerAppFactory factory, WebApplicationFactory<Program> app, IPEndPoint server, LogCapture logs) : IAsyncDisposable
+    {
+        public const string DashboardUser = "operator";
+        public const string DashboardPassword = "Operator-Password-1";
+
+        public MailerAppFactory Factory => factory;
+
+        public WebApplicationFactory<Program> App => app;
+
+        public IPEndPoint Server => server;
+
+        public LogCapture Logs => logs;
+
+        public static Target Start(Action<MailerAppFactory>? configure = null)
+        {
+            var logs = new LogCapture();
+            var factory = new MailerAppFactory
+            {
+                Time = new FakeTimeProvider(Now),
+                ConfigureTestServices = services =>
+                {
+                    services.AddSingleton<ILoggerProvider>(logs);
+                    services.AddSingleton<IStartupFilter, ClientAddressFromHeader>();
+                },
+            };
+            factory.Settings["Logging:LogLevel:Default"] = "Information";    // as appsettings.json ships
+            factory.Settings["Logging:LogLevel:Mailer"] = "Debug";           // and the service's own lines, all of them
+            factory.Settings["Subscribers:SignupsPerClient"] = "100000";     // the rate limit has its own tests
+            factory.Settings["Hangfire:DashboardUser"] = DashboardUser;
+            factory.Settings["Hangfire:DashboardPassword"] = DashboardPassword;
+            configure?.Invoke(factory);
+            var app = factory.WithWebHostBuilder(builder => builder.UseEnvironment("Production"));
+            app.UseKestrel(0);
+            app.StartServer();
+            var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+            return new Target(factory, app, new IPEndPoint(IPAddress.Loopback, address.Port), logs);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await app.DisposeAsync();
+            await factory.DisposeAsync();
+        }
+    }
 
     /// <summary>A pending, a confirmed (everything done), an unsubscribed and an erased subscriber, and their links.</summary>
     private static async Task<(AttackSurface Surface, Addresses Addresses)> SeedAsync(IServiceProvider services, IPEndPoint server)
