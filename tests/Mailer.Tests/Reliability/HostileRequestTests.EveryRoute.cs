@@ -28,9 +28,25 @@ public sealed partial class HostileRequestTests
     }
 
     [Fact]
-    public async Task EveryRouteAndMethod_WithEveryMalformedBody_ByStrangersAndAdmittedCallers_AnswersNoServerError()
+    public Task EveryRouteAndMethod_WithEveryMalformedBody_ByStrangersAndAdmittedCallers_AnswersNoServerError() => SweepAsync(configure: null);
+
+    /// <summary>Again with the store and Hangfire's jobs in PostgreSQL, whose dashboard storage parses job ids and queue names its own way.</summary>
+    [Fact]
+    public async Task EveryRouteAndMethod_WithTheStoreAndTheJobsInPostgreSql_AnswersNoServerError()
     {
-        await using var target = Target.Start();
+        await using var postgres = await PostgresTestDatabase.CreateAsync();
+        await SweepAsync(factory =>
+        {
+            foreach (var (key, value) in postgres.Settings(hangfire: true))
+            {
+                factory.Settings[key] = value;
+            }
+        });
+    }
+
+    private static async Task SweepAsync(Action<MailerAppFactory>? configure)
+    {
+        await using var target = Target.Start(configure);
         var (surface, _) = await SeedAsync(target.App.Services, target.Server);
         var before = await SnapshotAsync(target.App.Services);
         var routes = HostileRoutes.Mapped(target.App.Services);

@@ -7,11 +7,12 @@ using static Mailer.Tests.Subscribers.TestSteps;
 namespace Mailer.Tests.Campaigns;
 
 /// <summary>
-/// What an admitted caller (this machine, past the antiforgery check) sends to the dashboard's commands that no browser
-/// sends: Hangfire read every such body itself and answered 500 (found by the sweep of every route); now it is
-/// refused with a 4xx before Hangfire sees it, and a real form still reaches Hangfire.
+/// What an admitted caller (this machine, past the antiforgery check) sends to the dashboard that no browser sends:
+/// bodies that are no form, and with the jobs in PostgreSQL job ids that are no number. Hangfire answered each with a
+/// 500 (found by the sweep of every route); now each is refused with a 4xx before Hangfire sees it, and a real form
+/// and a real id still reach Hangfire.
 /// </summary>
-public sealed class DashboardFormsTests
+public sealed class DashboardGuardTests
 {
     public static TheoryData<string, string, string?, string, HttpStatusCode> Bodies() => new()
     {
@@ -32,6 +33,40 @@ public sealed class DashboardFormsTests
         string method, string path, string? contentType, string body, HttpStatusCode expected)
     {
         await using var app = new MailerAppFactory();
+
+        Assert.Equal(expected, await SendAsAdmittedAsync(app, method, path, contentType, body));
+    }
+
+    public static TheoryData<string, string, string?, string, HttpStatusCode> JobIds() => new()
+    {
+        { "GET", "/hangfire/jobs/details/%3Cx-injected%3E", null, "", HttpStatusCode.NotFound },
+        { "GET", "/hangfire/jobs/details/1%2F2", null, "", HttpStatusCode.NotFound },
+        { "GET", "/hangfire/jobs/details/99999999999999999999", null, "", HttpStatusCode.NotFound },
+        { "POST", "/hangfire/jobs/actions/delete/abc", null, "", HttpStatusCode.NotFound },
+        { "POST", "/HANGFIRE/jobs/actions/requeue/abc/", null, "", HttpStatusCode.NotFound },
+        { "POST", "/hangfire/jobs/enqueued/delete", "application/x-www-form-urlencoded", "jobs[]=-1&jobs[]=abc", HttpStatusCode.BadRequest },
+        { "GET", "/hangfire/jobs/details/424242", null, "", HttpStatusCode.OK },
+        { "POST", "/hangfire/jobs/enqueued/delete", "application/x-www-form-urlencoded", "jobs[]=-1&jobs[]=424242", HttpStatusCode.NoContent },
+        { "POST", "/hangfire/recurring/remove", "application/x-www-form-urlencoded", "jobs[]=no-such-recurring-job", HttpStatusCode.NoContent },
+    };
+
+    [Theory]
+    [MemberData(nameof(JobIds))]
+    public async Task WithTheJobsInPostgreSql_AJobIdThatIsNoNumber_IsRefusedWith4xx_AndANumberStillWorks(
+        string method, string path, string? contentType, string body, HttpStatusCode expected)
+    {
+        await using var postgres = await PostgresTestDatabase.CreateAsync();
+        await using var app = new MailerAppFactory();
+        foreach (var (key, value) in postgres.Settings(hangfire: true))
+        {
+            app.Settings[key] = value;
+        }
+
+        Assert.Equal(expected, await SendAsAdmittedAsync(app, method, path, contentType, body));
+    }
+
+    private static async Task<HttpStatusCode> SendAsAdmittedAsync(MailerAppFactory app, string method, string path, string? contentType, string body)
+    {
         var client = app.CreateClientFrom("127.0.0.1");
         var id = await ConfirmedSubscriberAsync(app, "anna@example.de");
         var token = MailerAppFactory.AntiforgeryField(await client.GetStringAsync(MailerAppFactory.PathOf(app.Links.UnsubscribeUrl(id)), Cancel)).Value;
@@ -43,8 +78,6 @@ public sealed class DashboardFormsTests
             request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
         }
 
-        var response = await client.SendAsync(request, Cancel);
-
-        Assert.Equal(expected, response.StatusCode);
+        return (await client.SendAsync(request, Cancel)).StatusCode;
     }
 }
