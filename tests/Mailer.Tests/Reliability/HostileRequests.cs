@@ -56,7 +56,7 @@ internal sealed partial class HostileRequests(Random random, AttackSurface surfa
     private RawRequest FormSignup()
     {
         // A filled honeypot looks accepted and stores nothing, even with a good address; everywhere else the address is
-        // wrong. The signup takes no antiforgery token; some carry a (foreign) pair anyway.
+        // wrong. The signup takes no antiforgery token; some carry a valid pair anyway, which changes nothing.
         var withAntiforgery = random.Next(2) == 0;
         var honeypot = random.Next(6) == 0;
         var fields = new List<(string, string)> { ("email", honeypot && random.Next(2) == 0 ? "anna@example.de" : InvalidEmail()) };
