@@ -83,6 +83,7 @@ public static class CampaignsSetup
 
     public static WebApplication MapCampaigns(this WebApplication app)
     {
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/hangfire"), dashboard => dashboard.Use(DashboardGuard.CheckAsync));
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {
             Authorization = [app.Services.GetRequiredService<DashboardAccess>()],

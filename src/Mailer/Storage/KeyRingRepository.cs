@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.DataProtection.Repositories;
 namespace Mailer.Storage;
 
 /// <summary>
-/// Keeps ASP.NET Core's data-protection key ring (the keys behind the signup form's antiforgery tokens) in the store.
+/// Keeps ASP.NET Core's data-protection key ring (the keys behind the confirm and unsubscribe buttons' antiforgery tokens) in the store.
 /// A restart keeps the keys, and every instance on one PostgreSQL database reads the same ring, so a form opened on one
 /// instance can be sent to another. Data protection asks seldom (at start, when a key is due) and synchronously.
 /// </summary>

@@ -236,12 +236,13 @@ public sealed class LinkApi(
     private static IResult TooLarge() =>
         TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "The request is too large.");
 
-    /// <summary>The form of the request (empty when it has none), or the answer when there is none to read: 413 over the limit, 400 malformed.</summary>
+    /// <summary>The form of the request (empty when it has none), or the answer when there is none to read: 413 over the limit, 400 malformed, 408 cut off.</summary>
     private async Task<FormRead> ReadFormAsync(HttpContext context)
     {
-        if (!await RequestBody.TryBufferAsync(context.Request, options.Value.MaxRequestBodyBytes, context.RequestAborted))
+        if (await RequestBody.BufferAsync(context.Request, options.Value.MaxRequestBodyBytes, context.RequestAborted) is { } refusal)
         {
-            return new FormRead(null, TooLarge());
+            return new FormRead(null, refusal == StatusCodes.Status413PayloadTooLarge ? TooLarge()
+                : TypedResults.Problem(statusCode: refusal, title: "The request body could not be read."));
         }
 
         if (!context.Request.HasFormContentType)

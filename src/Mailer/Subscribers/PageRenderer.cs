@@ -78,12 +78,22 @@ public sealed class PageRenderer(
     /// <summary>The page as HTML; <paramref name="values"/> must hold the common values (<see cref="AddCommonValues"/>).</summary>
     public string Render(string page, string locale, ScriptObject values)
     {
+        var context = Context(locale, values);
+        values["content"] = new RawHtml(Load($"{page}.{locale}.html.sbn").Template.Render(context));
+        return Load("layout.html.sbn").Template.Render(context);
+    }
+
+    /// <summary>The page alone, without the layout: HTML to put into another site's page (<c>embed</c>).</summary>
+    public string RenderFragment(string page, string locale, ScriptObject values) =>
+        Load($"{page}.{locale}.html.sbn").Template.Render(Context(locale, values));
+
+    private HtmlTemplateContext Context(string locale, ScriptObject values)
+    {
         var context = new HtmlTemplateContext { StrictVariables = true };
         context.PushGlobal(values);
         values["title"] = "";
         values["consent"] = new RawHtml(Load($"consent.{locale}.html.sbn").Template.Render(context));
-        values["content"] = new RawHtml(Load($"{page}.{locale}.html.sbn").Template.Render(context));
-        return Load("layout.html.sbn").Template.Render(context);
+        return context;
     }
 
     /// <summary>What every page may use: the language, the deadline and how many days are left, the sender.</summary>

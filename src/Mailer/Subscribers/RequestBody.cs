@@ -6,36 +6,50 @@ namespace Mailer.Subscribers;
 /// </summary>
 public static class RequestBody
 {
-    /// <summary>False when the body is larger than <paramref name="maxBytes"/>: answer 413.</summary>
-    public static async Task<bool> TryBufferAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Null when the body is buffered; otherwise the status to answer: 413 when it is larger than <paramref name="maxBytes"/>,
+    /// or what Kestrel found wrong with its framing (400 for broken chunks, 408 for a body that stops coming).
+    /// </summary>
+    public static async Task<int?> BufferAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
     {
         if (request.ContentLength > maxBytes)
         {
-            return false;
+            return StatusCodes.Status413PayloadTooLarge;
         }
 
         var buffer = new MemoryStream();
+        request.HttpContext.Response.RegisterForDispose(buffer);
         var chunk = new byte[4096];
         int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        try
         {
-            if (buffer.Length + read > maxBytes)
+            while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
             {
-                return false;
-            }
+                if (buffer.Length + read > maxBytes)
+                {
+                    return StatusCodes.Status413PayloadTooLarge;
+                }
 
-            buffer.Write(chunk, 0, read);
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (BadHttpRequestException e)
+        {
+            // Thrown by the server's reader, not by a bug here: answered, not logged as an unhandled exception.
+            return e.StatusCode;
         }
 
         buffer.Position = 0;
         request.Body = buffer;
-        request.HttpContext.Response.RegisterForDispose(buffer);
-        return true;
+        return null;
     }
 
     /// <summary>
     /// The form, or null when it cannot be read: malformed (a bad escape, a multipart body without its boundary), over
-    /// the form reader's limits (value count, key length), or in a charset it refuses (UTF-7). Browsers send none of these.
+    /// the form reader's limits (value count, key length), in a charset it refuses (UTF-7), or a multipart body that ends
+    /// before its closing boundary. Browsers send none of these. Call it on a body <see cref="BufferAsync"/> has read: the
+    /// multipart reader reports a body that stops too early as an <see cref="IOException"/>, and in memory that can only
+    /// mean the body itself is cut short.
     /// </summary>
     public static async Task<IFormCollection?> TryReadFormAsync(HttpRequest request, CancellationToken cancellationToken)
     {
@@ -43,7 +57,7 @@ public static class RequestBody
         {
             return await request.ReadFormAsync(cancellationToken);
         }
-        catch (Exception e) when (e is InvalidDataException or NotSupportedException)
+        catch (Exception e) when (e is InvalidDataException or NotSupportedException or IOException)
         {
             return null;
         }

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Mailer.Campaigns;
-using Microsoft.AspNetCore.Antiforgery;
+using Mailer.Subscribers.Embedding;
 using Microsoft.Extensions.Options;
 using Scriban.Runtime;
 
@@ -10,12 +10,22 @@ namespace Mailer.Subscribers;
 /// <c>GET /</c>, the signup page, and <c>POST /subscribe</c> for its form and for JSON clients.
 /// A signup is answered alike whether the address is new, pending or confirmed, so nobody learns who is
 /// subscribed. The answer comes after the row is committed; the confirmation mail goes out in a job.
+/// <para>
+/// The form takes posts from any site, without an antiforgery token, so it can be pasted into a blog article
+/// (<c>embed</c>). A CSRF token guards what a foreign page could make a visitor's browser do with the visitor's own
+/// authority, their cookies or their session. A signup carries none: anybody may send anybody's address from
+/// anywhere, and a token would not stop that: the page that hands it out is public, so any program can fetch it and
+/// post with its token. What keeps a stranger's signup harmless is the double opt-in (it only asks the address
+/// by mail and records nothing as consent until its owner presses the button in that mail), the honeypot and the rate
+/// limit. The confirm and unsubscribe buttons keep their token (<see cref="LinkApi"/>): that press is the act of the
+/// person behind the link, the proof of consent or their choice to leave, and must come from the page Mailer showed them.
+/// </para>
 /// </summary>
 public sealed class SignupApi(
     ISubscriberStore store,
     ConfirmationQueue confirmations,
     PageRenderer pages,
-    IAntiforgery antiforgery,
+    SignupOrigins origins,
     IOptions<SubscribersOptions> options,
     IOptions<CampaignOptions> campaign,
     TimeProvider time,
@@ -33,7 +43,7 @@ public sealed class SignupApi(
     private IReadOnlyCollection<string> Platforms => campaign.Value.Platforms.Keys;
 
     public IResult ShowForm(HttpContext context) =>
-        pages.Render(context, "signup", RequestLocale.Choose(context.Request), FormModel("", Platforms, new Dictionary<string, string>()), withForm: true);
+        pages.Render(context, "signup", RequestLocale.Choose(context.Request), FormModel("", Platforms, new Dictionary<string, string>(), returnUrl: null));
 
     public async Task<IResult> SubscribeAsync(HttpContext context)
     {
@@ -45,10 +55,11 @@ public sealed class SignupApi(
                 detail: "Send application/json or application/x-www-form-urlencoded.");
         }
 
-        if (!await RequestBody.TryBufferAsync(request, options.Value.MaxRequestBodyBytes, context.RequestAborted))
+        if (await RequestBody.BufferAsync(request, options.Value.MaxRequestBodyBytes, context.RequestAborted) is { } refusal)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "The request is too large.",
-                detail: $"A signup is at most {options.Value.MaxRequestBodyBytes} bytes.");
+            return refusal == StatusCodes.Status413PayloadTooLarge
+                ? TypedResults.Problem(statusCode: refusal, title: "The request is too large.", detail: $"A signup is at most {options.Value.MaxRequestBodyBytes} bytes.")
+                : TypedResults.Problem(statusCode: refusal, title: "The request body could not be read.");
         }
 
         return isForm ? await SubscribeFromFormAsync(context) : await SubscribeFromJsonAsync(context);
@@ -170,17 +181,14 @@ public sealed class SignupApi(
         }
 
         var pageLocale = RequestLocale.Parse(form[SignupFields.LocaleField]) ?? RequestLocale.Choose(context.Request);
-        if (!await antiforgery.IsRequestValidAsync(context))
-        {
-            SubscribersLog.FormTokenRejected(logger, "signup");
-            return RenderForm(context, pageLocale, form, new Dictionary<string, string> { ["form"] = "expired" });
-        }
-
+        var returnField = form[SignupOrigins.ReturnUrlField];
+        var returnUrl = origins.ReturnLink(returnField.Count == 1 ? returnField.ToString() : null, context.Request.Headers.Referer.ToString());
+        var checkInbox = new ScriptObject { ["return_url"] = returnUrl };
         if (!string.IsNullOrEmpty(form[HoneypotField]))
         {
             // Looks accepted, so the bot learns nothing; stores and sends nothing.
             SubscribersLog.HoneypotFilled(logger);
-            return pages.Render(context, "check-inbox", pageLocale);
+            return pages.Render(context, "check-inbox", pageLocale, checkInbox);
         }
 
         var email = form[SignupFields.EmailField];
@@ -189,11 +197,11 @@ public sealed class SignupApi(
         if (!fields.IsValid)
         {
             SubscribersLog.SignupRejected(logger, string.Join(",", fields.Errors.Keys));
-            return RenderForm(context, pageLocale, form, fields.Errors);
+            return RenderForm(context, pageLocale, form, fields.Errors, returnUrl);
         }
 
         await RecordAsync(context, fields, ConsentSource.Form);
-        return pages.Render(context, "check-inbox", fields.Locale);
+        return pages.Render(context, "check-inbox", fields.Locale, checkInbox);
     }
 
     private async Task RecordAsync(HttpContext context, SignupFields fields, ConsentSource source)
@@ -220,18 +228,19 @@ public sealed class SignupApi(
         }
     }
 
-    private IResult RenderForm(HttpContext context, string locale, IFormCollection form, IReadOnlyDictionary<string, string> errors)
+    /// <summary>The form again with its errors; an embedded form's way back (<paramref name="returnUrl"/>) is kept for the next post.</summary>
+    private IResult RenderForm(HttpContext context, string locale, IFormCollection form, IReadOnlyDictionary<string, string> errors, string? returnUrl)
     {
         var chosen = form[SignupFields.PlatformsField].OfType<string>().ToList();
-        var model = FormModel(form[SignupFields.EmailField].ToString(), Platforms.Where(p => chosen.Contains(p, StringComparer.OrdinalIgnoreCase)), errors);
-        return pages.Render(context, "signup", locale, model, StatusCodes.Status400BadRequest, withForm: true);
+        var model = FormModel(form[SignupFields.EmailField].ToString(), Platforms.Where(p => chosen.Contains(p, StringComparer.OrdinalIgnoreCase)), errors, returnUrl);
+        return pages.Render(context, "signup", locale, model, StatusCodes.Status400BadRequest);
     }
 
-    private ScriptObject FormModel(string email, IEnumerable<string> chosen, IReadOnlyDictionary<string, string> errors)
+    private ScriptObject FormModel(string email, IEnumerable<string> chosen, IReadOnlyDictionary<string, string> errors, string? returnUrl)
     {
         var checkedPlatforms = chosen.ToHashSet(StringComparer.OrdinalIgnoreCase);
         var errorCodes = new ScriptObject();
-        foreach (var field in new[] { SignupFields.EmailField, SignupFields.PlatformsField, SignupFields.LocaleField, "form" })
+        foreach (var field in new[] { SignupFields.EmailField, SignupFields.PlatformsField, SignupFields.LocaleField })
         {
             errorCodes[field] = errors.GetValueOrDefault(field);
         }
@@ -243,6 +252,7 @@ public sealed class SignupApi(
             ["errors"] = errorCodes,
             ["has_errors"] = errors.Count > 0,
             ["honeypot_field"] = HoneypotField,
+            ["return_url"] = returnUrl,
         };
     }
 

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Mailer.Rendering;
+using Mailer.Subscribers.Embedding;
 
 namespace Mailer.Subscribers;
 
@@ -47,6 +48,14 @@ public sealed class SubscribersOptions : IValidatableObject
     /// <summary>Language of the pages when neither <c>?lang=</c> nor <c>Accept-Language</c> chooses one. Default <c>de</c>.</summary>
     public string DefaultLocale { get; set; } = "de";
 
+    /// <summary>
+    /// The sites that embed the signup form (a blog article), as origins: <c>https://blog.example.org</c>, scheme and
+    /// host and a port when it is not the default, no path. The JSON endpoint answers CORS for these only, and the
+    /// "check your inbox" page links back only to these. A plain form posted from any site works without them.
+    /// Set as <c>Subscribers:AllowedOrigins:0=https://blog.example.org</c>. Default: none.
+    /// </summary>
+    public List<string> AllowedOrigins { get; set; } = [];
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (ResendAfter < TimeSpan.Zero)
@@ -72,6 +81,15 @@ public sealed class SubscribersOptions : IValidatableObject
         if (!Mailings.Locales.Contains(DefaultLocale))
         {
             yield return new ValidationResult($"Subscribers:DefaultLocale must be one of: {string.Join(", ", Mailings.Locales)}.", [nameof(DefaultLocale)]);
+        }
+
+        for (var i = 0; i < AllowedOrigins.Count; i++)
+        {
+            if (!SignupOrigins.TryNormalize(AllowedOrigins[i], out _))
+            {
+                yield return new ValidationResult($"Subscribers:AllowedOrigins:{i} ('{AllowedOrigins[i]}') must be an origin: http(s)://host[:port] "
+                    + "with no path, not even a final '/', e.g. https://blog.example.org.", [nameof(AllowedOrigins)]);
+            }
         }
     }
 }

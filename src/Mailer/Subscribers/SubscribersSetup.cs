@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using Mailer.Storage;
+using Mailer.Subscribers.Embedding;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.RateLimiting;
@@ -44,9 +45,10 @@ public static class SubscribersSetup
         services.AddSingleton<SignupApi>();
         services.AddSingleton<LinkApi>();
         services.AddOperatorDataCommands();
+        services.AddSignupEmbedding();
 
-        // Antiforgery tokens must survive a restart (a form opened before it still posts) and hold on every instance
-        // (a form opened on one is sent to another): the keys live in the store.
+        // The confirm and unsubscribe buttons' antiforgery tokens must survive a restart (a page opened before it still
+        // posts) and hold on every instance (a page opened on one is sent to another): the keys live in the store.
         services.AddAntiforgery(antiforgery => antiforgery.Cookie.Name = "mailer-antiforgery");
         services.AddDataProtection().SetApplicationName("mailer");
         services.AddOptions<KeyManagementOptions>()
@@ -73,12 +75,15 @@ public static class SubscribersSetup
 
     public static WebApplication MapSubscribers(this WebApplication app)
     {
+        // CORS before the rate limit: a browser's preflight is answered without counting as a signup.
+        app.UseCors();
         app.UseRateLimiter();
         app.MapOpenApi();
 
         app.MapGet("/", (HttpContext context, SignupApi api) => api.ShowForm(context)).ExcludeFromDescription();
         app.MapPost("/subscribe", (HttpContext context, SignupApi api) => api.SubscribeAsync(context))
             .RequireRateLimiting(SignupApi.RateLimitPolicy)
+            .RequireCors(EmbeddingSetup.CorsPolicy)
             .WithName("Subscribe")
             .WithSummary("Sign up for the guide and the reminders (double opt-in).")
             .WithDescription("Creates a pending subscriber and sends the confirmation mail. The answer is the same whether the "

@@ -24,7 +24,7 @@ namespace Mailer.Tests.Reliability;
 /// the configured forms, the dashboard closed, no input echoed as markup, no mail to anyone who did not confirm, and no
 /// address, client IP or token in the logs. The generator is seeded: a failure names the request number to replay.
 /// </summary>
-public sealed class HostileRequestTests
+public sealed partial class HostileRequestTests
 {
     private const int Requests = 10_000;
     private const int Seed = 20240526;
@@ -35,26 +35,8 @@ public sealed class HostileRequestTests
     [Fact]
     public async Task TenThousandHostileRequests_NoServerError_NothingStored_NoForeignRedirect_NoMailToTheUnconfirmed_NoSubscriberDataInLogs()
     {
-        var logs = new LogCapture();
-        await using var factory = new MailerAppFactory
-        {
-            Time = new FakeTimeProvider(Now),
-            ConfigureTestServices = services =>
-            {
-                services.AddSingleton<ILoggerProvider>(logs);
-                services.AddSingleton<IStartupFilter, ClientAddressFromHeader>();
-            },
-        };
-        factory.Settings["Logging:LogLevel:Default"] = "Information";    // as appsettings.json ships
-        factory.Settings["Logging:LogLevel:Mailer"] = "Debug";           // and the service's own lines, all of them
-        factory.Settings["Subscribers:SignupsPerClient"] = "100000";     // the rate limit has its own tests
-        factory.Settings["Hangfire:DashboardUser"] = "operator";
-        factory.Settings["Hangfire:DashboardPassword"] = "Operator-Password-1";
-        await using var app = factory.WithWebHostBuilder(builder => builder.UseEnvironment("Production"));
-        app.UseKestrel(0);
-        app.StartServer();
-        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        var server = new IPEndPoint(IPAddress.Loopback, address.Port);
+        await using var target = Target.Start();
+        var (factory, app, server, logs) = (target.Factory, target.App, target.Server, target.Logs);
 
         var (surface, addresses) = await SeedAsync(app.Services, server);
         var before = await SnapshotAsync(app.Services);
@@ -91,6 +73,11 @@ public sealed class HostileRequestTests
             || r.Response.Headers.Any(h => h.Value.Contains("owned=1", StringComparison.Ordinal) || h.Key.Equals("Bcc", StringComparison.OrdinalIgnoreCase))).ToList();
         Assert.True(echoed.Count == 0, $"{echoed.Count} answers echo input as markup or headers:\n{Describe(echoed)}");
 
+        // No origin is allowed here, so no "check your inbox" page may link anywhere, whatever returnUrl or Referer said.
+        var backLinks = results.Where(r => r.Response.Text.Contains("Zurück zum Artikel", StringComparison.Ordinal)
+            || r.Response.Text.Contains("Back to the article", StringComparison.Ordinal)).ToList();
+        Assert.True(backLinks.Count == 0, $"{backLinks.Count} answers link back to a site that is not allowed:\n{Describe(backLinks)}");
+
         var dashboard = results.Where(r => r.Response.Text.Contains("Mailer jobs", StringComparison.Ordinal)    // the dashboard's title
             || (r.Request.Path.StartsWith("/hangfire", StringComparison.OrdinalIgnoreCase) && r.Response.Status is >= 200 and < 400)).ToList();
         Assert.True(dashboard.Count == 0, $"{dashboard.Count} answers from the dashboard:\n{Describe(dashboard)}");
@@ -119,6 +106,52 @@ public sealed class HostileRequestTests
     }
 
     private sealed record Addresses(string Pending, string Confirmed, string Unsubscribed);
+
+    /// <summary>The service as in production (Kestrel, environment Production), every log line captured, a dashboard password set.</summary>
+    private sealed class Target(MailerAppFactory factory, WebApplicationFactory<Program> app, IPEndPoint server, LogCapture logs) : IAsyncDisposable
+    {
+        public const string DashboardUser = "operator";
+        public const string DashboardPassword = "Operator-Password-1";
+
+        public MailerAppFactory Factory => factory;
+
+        public WebApplicationFactory<Program> App => app;
+
+        public IPEndPoint Server => server;
+
+        public LogCapture Logs => logs;
+
+        public static Target Start(Action<MailerAppFactory>? configure = null)
+        {
+            var logs = new LogCapture();
+            var factory = new MailerAppFactory
+            {
+                Time = new FakeTimeProvider(Now),
+                ConfigureTestServices = services =>
+                {
+                    services.AddSingleton<ILoggerProvider>(logs);
+                    services.AddSingleton<IStartupFilter, ClientAddressFromHeader>();
+                },
+            };
+            factory.Settings["Logging:LogLevel:Default"] = "Information";    // as appsettings.json ships
+            factory.Settings["Logging:LogLevel:Mailer"] = "Debug";           // and the service's own lines, all of them
+            factory.Settings["Subscribers:SignupsPerClient"] = "100000";     // the rate limit has its own tests
+            factory.Settings["Hangfire:DashboardUser"] = DashboardUser;
+            factory.Settings["Hangfire:DashboardPassword"] = DashboardPassword;
+            configure?.Invoke(factory);
+            var app = factory.WithWebHostBuilder(builder => builder.UseEnvironment("Production"));
+            app.UseKestrel(0);
+            app.StartServer();
+            var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+            return new Target(factory, app, new IPEndPoint(IPAddress.Loopback, address.Port), logs);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await app.DisposeAsync();
+            await factory.DisposeAsync();
+        }
+    }
 
     /// <summary>A pending, a confirmed (everything done), an unsubscribed and an erased subscriber, and their links.</summary>
     private static async Task<(AttackSurface Surface, Addresses Addresses)> SeedAsync(IServiceProvider services, IPEndPoint server)
@@ -161,7 +194,10 @@ public sealed class HostileRequestTests
                     select System.Buffers.Text.Base64Url.EncodeToString(Encoding.ASCII.GetBytes($"{(int)purpose}.{victim}.0")) + "."
                         + ValidOf("unsubscribed", purpose).Split('.')[1];
 
-        var page = await RawHttp.SendAsync(server, RawHttp.Build("GET", "/", [(HostileRequests.TestClient, "192.0.2.10")], null), TimeSpan.FromSeconds(30));
+        // The confirm and unsubscribe buttons carry an antiforgery pair (the signup form has none): the confirmed
+        // subscriber's unsubscribe page hands one out, and opening it changes nothing.
+        var page = await RawHttp.SendAsync(server, RawHttp.Build("GET", "/unsubscribe/" + ValidOf("confirmed", TokenPurpose.Unsubscribe),
+            [(HostileRequests.TestClient, "192.0.2.10")], null), TimeSpan.FromSeconds(30));
         var cookie = page.Headers.First(h => h.Key.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase) && h.Value.StartsWith("mailer-antiforgery=", StringComparison.Ordinal)).Value.Split(';')[0];
         var field = MailerAppFactory.AntiforgeryField(page.Text).Value;
         return (new AttackSurface(harmless, valid, [.. expired, .. moved], cookie, field), addresses);

@@ -55,10 +55,10 @@ internal sealed partial class HostileRequests(Random random, AttackSurface surfa
 
     private RawRequest FormSignup()
     {
-        // Behind a valid antiforgery pair a filled honeypot looks accepted and stores nothing, even with a good address;
-        // everywhere else the address is wrong.
+        // A filled honeypot looks accepted and stores nothing, even with a good address; everywhere else the address is
+        // wrong. The signup takes no antiforgery token; some carry a valid pair anyway, which changes nothing.
         var withAntiforgery = random.Next(2) == 0;
-        var honeypot = withAntiforgery && random.Next(3) == 0;
+        var honeypot = random.Next(6) == 0;
         var fields = new List<(string, string)> { ("email", honeypot && random.Next(2) == 0 ? "anna@example.de" : InvalidEmail()) };
         if (honeypot)
         {
@@ -67,7 +67,7 @@ internal sealed partial class HostileRequests(Random random, AttackSurface surfa
 
         foreach (var _ in Enumerable.Range(0, random.Next(4)))
         {
-            fields.Add((Pick(["platforms", "locale", "email", "website", Pick(Evil)]), Pick(Evil) + Pick(Platforms)));
+            fields.Add((Pick(["platforms", "locale", "email", "website", "returnUrl", Pick(Evil)]), Pick(Evil) + Pick(Platforms)));
         }
 
         var headers = HostileHeaders(20);

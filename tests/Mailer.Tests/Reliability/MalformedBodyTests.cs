@@ -23,6 +23,7 @@ public class MalformedBodyTests
         { "2,000 values", Form, string.Join("&", Enumerable.Repeat("a", 2000)) },
         { "3,000-character key", Form, new string('k', 3000) + "=v" },
         { "multipart without a boundary", "multipart/form-data", "email=anna%40example.de" },
+        { "multipart that ends before its closing boundary", "multipart/form-data; boundary=XyZ", "--XyZ\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nanna" },
     };
 
     [Theory]

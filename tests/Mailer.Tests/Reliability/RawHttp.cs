@@ -26,8 +26,9 @@ internal static class RawHttp
     /// The bytes of a request. Header values are written as Latin-1, so a test can put any byte in them; a Host header
     /// and <c>Connection: close</c> are added unless given, and <c>Content-Length</c> unless the body is chunked.
     /// </summary>
+    /// <param name="contentLength">Declared instead of the body's length: a body shorter or longer than it says.</param>
     public static byte[] Build(string method, string target, IEnumerable<(string Name, string Value)> headers, byte[]? body,
-        string version = "HTTP/1.1", bool chunked = false, bool addHost = true)
+        string version = "HTTP/1.1", bool chunked = false, bool addHost = true, long? contentLength = null)
     {
         var list = headers.ToList();
         var head = new StringBuilder($"{method} {target} {version}\r\n");
@@ -47,6 +48,10 @@ internal static class RawHttp
         {
             head.Append("Transfer-Encoding: chunked\r\n");
         }
+        else if (contentLength is { } declared)
+        {
+            head.Append("Content-Length: ").Append(declared).Append("\r\n");
+        }
         else if (body.Length > 0 || method is "POST" or "PUT" or "PATCH")
         {
             head.Append("Content-Length: ").Append(body.Length).Append("\r\n");
@@ -64,7 +69,7 @@ internal static class RawHttp
         await using var stream = new NetworkStream(socket, ownsSocket: false);
 
         // Read while writing: a server that answers early (413, 431) and hangs up must not lose its answer.
-        var reading = ReadToEndAsync(stream, limit.Token);
+        var reading = ReadAnswerAsync(stream, request.AsSpan().StartsWith("HEAD "u8), limit.Token);
         try
         {
             await stream.WriteAsync(request, limit.Token);
@@ -76,7 +81,11 @@ internal static class RawHttp
         return Parse(await reading);
     }
 
-    private static async Task<byte[]> ReadToEndAsync(NetworkStream stream, CancellationToken cancellationToken)
+    /// <summary>
+    /// The answer's bytes: until the server closes, or as soon as the whole answer is in (a server that answers before it
+    /// has read a body, say one shorter than its Content-Length, may keep the connection open for the rest).
+    /// </summary>
+    private static async Task<byte[]> ReadAnswerAsync(NetworkStream stream, bool isHead, CancellationToken cancellationToken)
     {
         var received = new MemoryStream();
         var buffer = new byte[16 * 1024];
@@ -86,6 +95,10 @@ internal static class RawHttp
             while ((read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
             {
                 received.Write(buffer, 0, read);
+                if (IsComplete(received.GetBuffer().AsSpan(0, (int)received.Length), isHead))
+                {
+                    break;
+                }
             }
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
@@ -94,6 +107,32 @@ internal static class RawHttp
         }
 
         return received.ToArray();
+    }
+
+    private static bool IsComplete(ReadOnlySpan<byte> data, bool isHead)
+    {
+        var end = data.IndexOf("\r\n\r\n"u8);
+        if (end < 0 || !data.StartsWith("HTTP/1.1 "u8) || data.Length < 12 || data[9] == (byte)'1')
+        {
+            return false;    // not yet, or an interim 100 Continue: read on
+        }
+
+        var lines = Encoding.Latin1.GetString(data[..end]).Split("\r\n");
+        var status = lines[0].Substring(9, 3);
+        if (isHead || status is "204" or "304")
+        {
+            return true;
+        }
+
+        var body = data.Length - end - 4;
+        var length = lines.Skip(1).Select(l => l.Split(':', 2)).FirstOrDefault(p => p.Length == 2 && p[0].Trim().Equals("Content-Length", StringComparison.OrdinalIgnoreCase));
+        if (length is not null)
+        {
+            return long.TryParse(length[1].Trim(), out var declared) && body >= declared;
+        }
+
+        return lines.Any(l => l.StartsWith("Transfer-Encoding:", StringComparison.OrdinalIgnoreCase) && l.Contains("chunked", StringComparison.OrdinalIgnoreCase))
+            && data.EndsWith("0\r\n\r\n"u8);
     }
 
     private static RawResponse Parse(byte[] data)

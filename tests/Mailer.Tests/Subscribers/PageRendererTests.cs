@@ -78,6 +78,7 @@ public class PageRendererTests
         values["errors"] = errors;
         values["has_errors"] = true;
         values["honeypot_field"] = "website";
+        values["return_url"] = "https://blog.example.org/" + hostile;
         values["action"] = "/unsubscribe/" + hostile;
         values["form_expired"] = true;
         values["platform"] = "facebook";

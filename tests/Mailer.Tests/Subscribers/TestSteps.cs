@@ -18,11 +18,11 @@ internal static class TestSteps
     public static Task<HttpResponseMessage> PostSignupAsync(this HttpClient client, string email, string[]? platforms = null, string? locale = "de") =>
         client.PostAsJsonAsync("/subscribe", new { email, platforms = platforms ?? ["facebook", "instagram"], locale }, Cancel);
 
-    /// <summary>Opens the signup page (for its antiforgery cookie and field) and posts its form.</summary>
+    /// <summary>Opens the signup page and posts its form, as a browser does.</summary>
     public static async Task<HttpResponseMessage> SubmitSignupFormAsync(this HttpClient client, string email, string[] platforms,
-        string locale = "de", string honeypot = "", bool withAntiforgery = true)
+        string locale = "de", string honeypot = "")
     {
-        var page = await client.GetStringAsync("/?lang=" + locale, Cancel);
+        await client.GetStringAsync("/?lang=" + locale, Cancel);
         var fields = new List<KeyValuePair<string, string>>
         {
             new("email", email),
@@ -30,11 +30,6 @@ internal static class TestSteps
             new("website", honeypot),
         };
         fields.AddRange(platforms.Select(p => new KeyValuePair<string, string>("platforms", p)));
-        if (withAntiforgery)
-        {
-            fields.Add(MailerAppFactory.AntiforgeryField(page));
-        }
-
         return await client.PostAsync("/subscribe", new FormUrlEncodedContent(fields), Cancel);
     }
 
