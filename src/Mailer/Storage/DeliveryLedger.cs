@@ -365,6 +365,22 @@ public sealed class DeliveryLedger(Database database)
             """)).ToList();
     }
 
+    // By the work index (mailing, status, ...): two short range scans, however many rows the mailing has finished.
+    private const string CountWaiting = """
+        SELECT SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END) AS Queued,
+               SUM(CASE WHEN status = 'sending' THEN 1 ELSE 0 END) AS Sending
+        FROM deliveries WHERE mailing = @Mailing AND status IN ('queued', 'sending')
+        """;
+
+    /// <summary>Rows of <paramref name="mailing"/> not finished yet: queued, and leased to a send job.</summary>
+    public async Task<(long Queued, long Sending)> WaitingAsync(string mailing, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var counts = await connection.QuerySingleAsync<(long? Queued, long? Sending)>(
+            new CommandDefinition(CountWaiting, new { Mailing = mailing }, cancellationToken: cancellationToken));
+        return (counts.Queued ?? 0, counts.Sending ?? 0);
+    }
+
     public async Task<IReadOnlyList<DeliveryRecord>> HistoryAsync(long subscriberId, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);

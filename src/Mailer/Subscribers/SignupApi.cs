@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Mailer.Campaigns;
+using Mailer.Observability;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.Extensions.Options;
 using Scriban.Runtime;
@@ -19,6 +20,7 @@ public sealed class SignupApi(
     IOptions<SubscribersOptions> options,
     IOptions<CampaignOptions> campaign,
     TimeProvider time,
+    MailerMetrics metrics,
     ILogger<SignupApi> logger)
 {
     public const string RateLimitPolicy = "signup";
@@ -67,6 +69,7 @@ public sealed class SignupApi(
             }
 
             SubscribersLog.SignupRejected(logger, string.Join(",", errors.Keys));
+            metrics.Signup("rejected");
             return TypedResults.ValidationProblem(errors, title: "The signup is not valid.");
         }
 
@@ -166,6 +169,7 @@ public sealed class SignupApi(
         if (await RequestBody.TryReadFormAsync(context.Request, context.RequestAborted) is not { } form)
         {
             SubscribersLog.SignupRejected(logger, SignupFields.BodyField);
+            metrics.Signup("rejected");
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The form could not be read.");
         }
 
@@ -180,6 +184,7 @@ public sealed class SignupApi(
         {
             // Looks accepted, so the bot learns nothing; stores and sends nothing.
             SubscribersLog.HoneypotFilled(logger);
+            metrics.Signup("honeypot");
             return pages.Render(context, "check-inbox", pageLocale);
         }
 
@@ -189,6 +194,7 @@ public sealed class SignupApi(
         if (!fields.IsValid)
         {
             SubscribersLog.SignupRejected(logger, string.Join(",", fields.Errors.Keys));
+            metrics.Signup("rejected");
             return RenderForm(context, pageLocale, form, fields.Errors);
         }
 
@@ -204,6 +210,7 @@ public sealed class SignupApi(
             userAgent.Length > MaxUserAgentLength ? userAgent[..MaxUserAgentLength] : userAgent);
         var result = await store.SignUpAsync(signup, time.GetUtcNow(), options.Value.ResendAfter, context.RequestAborted);
         SubscribersLog.SignupRecorded(logger, result.SubscriberId, result.Outcome, result.ConfirmationRequested);
+        metrics.Signup(MailerMetrics.OutcomeOf(result.Outcome));
         if (!result.ConfirmationRequested)
         {
             return;
