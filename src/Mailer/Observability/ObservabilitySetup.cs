@@ -1,4 +1,5 @@
 using Mailer.Campaigns;
+using Microsoft.Extensions.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
@@ -24,9 +25,11 @@ public static class ObservabilitySetup
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("mailer", serviceInstanceId: $"{Environment.MachineName}:{Environment.ProcessId}"))
             .WithMetrics(metrics => metrics
-                .AddMeter(MailerMetrics.MeterName)
                 // Each scrape sees the counts as they are: the endpoint is for operators only, no storm to shield it from.
                 .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0));
+        // Only this host's meter (the one its IMeterFactory made), not every meter of that name in the process: two hosts
+        // in one process (the tests) would otherwise count each other's mails.
+        builder.Metrics.EnableMetrics(MailerMetrics.MeterName, instrumentName: null, listenerName: "OpenTelemetry", scopes: MeterScope.Local);
         // The OTLP reader needs the validated options, so it is added once the services exist.
         services.ConfigureOpenTelemetryMeterProvider((provider, metrics) => AddOtlp(provider, metrics));
         return builder;
