@@ -33,6 +33,7 @@ public static class CampaignsSetup
         services.AddTransient<SendBatchJob>();
         services.AddSingleton<SendProgress>();
         services.AddSingleton<IOperatorCommand, StatusCommand>();
+        services.AddSingleton<SubscriberTimeline>();
         services.AddSingleton<IOperatorCommand, TimelineCommand>();
 
         // The storage is a service of this host, not Hangfire's static JobStorage.Current: two hosts in one
