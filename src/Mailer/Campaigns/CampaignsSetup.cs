@@ -75,6 +75,7 @@ public static class CampaignsSetup
 
     public static WebApplication MapCampaigns(this WebApplication app)
     {
+        CampaignPage.Register();
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {
             Authorization = [app.Services.GetRequiredService<DashboardAccess>()],

@@ -22,29 +22,44 @@ public class CampaignMetricsTests : IAsyncLifetime
 
     private readonly string _data = TestPaths.NewTemporaryDirectory("metrics");
     private TestSmtpServer _smtp = null!;
-    private int _deferred;
 
     protected virtual IEnumerable<(string Key, string? Value)> StoreSettings => [];
 
-    public virtual async ValueTask InitializeAsync()
+    public virtual async ValueTask InitializeAsync() => _smtp = await StartSmtpAsync();
+
+    /// <summary>The small campaign's SMTP server: refuses the "gone" addresses with <see cref="HostileReply"/>, defers the first message to "later".</summary>
+    internal static async Task<TestSmtpServer> StartSmtpAsync()
     {
-        _smtp = await TestSmtpServer.StartAsync();
-        _smtp.Answer = mail => mail.To.Single() switch
+        var smtp = await TestSmtpServer.StartAsync();
+        var deferred = 0;
+        smtp.Answer = mail => mail.To.Single() switch
         {
             var to when to.StartsWith("gone", StringComparison.Ordinal) => SmtpAnswer.Reply(550, HostileReply),
-            var to when to.StartsWith("later", StringComparison.Ordinal) && Interlocked.Increment(ref _deferred) == 1 => SmtpAnswer.Reply(451, "4.7.1 Greylisted, try again"),
+            var to when to.StartsWith("later", StringComparison.Ordinal) && Interlocked.Increment(ref deferred) == 1 => SmtpAnswer.Reply(451, "4.7.1 Greylisted, try again"),
             _ => SmtpAnswer.Accept,
         };
+        return smtp;
     }
 
     public virtual async ValueTask DisposeAsync() => await _smtp.DisposeAsync();
 
     /// <summary>Runs the announcement and the week's reminder to 13 subscribers: 2 refused, 1 deferred once, 2 done with every platform.</summary>
-    internal static async Task<CampaignHost> RunSmallCampaignAsync(string data, TestSmtpServer smtp, IEnumerable<(string Key, string? Value)> store)
+    /// <param name="kestrel">Serve on a real port of 127.0.0.1 (for a browser) instead of the in-memory test server.</param>
+    internal static async Task<CampaignHost> RunSmallCampaignAsync(string data, TestSmtpServer smtp, IEnumerable<(string Key, string? Value)> store, bool kestrel = false)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2024, 5, 1, 8, 0, 0, TimeSpan.Zero));
         var settings = store.Append(("Campaign:LaunchAt", "2024-05-01T12:00:00")).ToDictionary(s => s.Item1, s => s.Item2);
-        var host = new CampaignHost(data, smtp, time, settings).Start();
+        var host = new CampaignHost(data, smtp, time, settings);
+        if (kestrel)
+        {
+            host.UseKestrel(0);
+            host.StartServer();
+        }
+        else
+        {
+            host.Start();
+        }
+
         var confirmed = new DateTimeOffset(2024, 4, 1, 0, 0, 0, TimeSpan.Zero);
         await host.AddConfirmedAsync(8, confirmed, prefix: "person");
         await host.AddConfirmedAsync(2, confirmed, prefix: "gone");
