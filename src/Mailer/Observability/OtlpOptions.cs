@@ -34,7 +34,7 @@ public sealed class OtlpOptions : IValidatableObject
         if (!string.IsNullOrWhiteSpace(Endpoint) && !IsHttpUri(Endpoint.Trim(), out _))
         {
             yield return new ValidationResult(
-                $"Otlp:Endpoint ('{Endpoint}') must be an absolute http or https address such as http://collector:4318.", [nameof(Endpoint)]);
+                "Otlp:Endpoint must be an absolute http or https address without a query, such as http://collector:4318.", [nameof(Endpoint)]);
         }
     }
 
