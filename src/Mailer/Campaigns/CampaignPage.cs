@@ -68,6 +68,7 @@ internal sealed class CampaignPage : IDashboardDispatcher
     {
         var services = http.RequestServices;
         var ledger = services.GetRequiredService<DeliveryLedger>();
+        var readings = services.GetRequiredService<LedgerReadings>();
         var timeline = services.GetRequiredService<SubscriberTimeline>();
         var rate = services.GetRequiredService<MailerMetrics>().Rate;
         var cancel = http.RequestAborted;
@@ -76,7 +77,7 @@ internal sealed class CampaignPage : IDashboardDispatcher
         var mailings = new List<CampaignPageModel.Mailing>();
         foreach (var mailing in await timeline.MailingsAsync(cancel))
         {
-            var failures = await ledger.LastFailuresAsync(mailing.Mailing, FailuresShown, cancel);
+            var failures = await readings.LastFailuresAsync(mailing.Mailing, FailuresShown, cancel);
             mailings.Add(new(mailing, timeline.Local(mailing.Due), counts.GetValueOrDefault(mailing.Mailing) ?? new MailingCounts { Mailing = mailing.Mailing },
                 rate.PerSecond(mailing.Mailing), [.. failures.Select(f => (timeline.Local(DateTimeOffset.FromUnixTimeMilliseconds(f.UpdatedAt)), f))]));
         }

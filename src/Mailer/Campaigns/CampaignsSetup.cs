@@ -26,6 +26,7 @@ public static class CampaignsSetup
             .ValidateOnStart();
 
         services.AddSingleton<DeliveryLedger>();
+        services.AddSingleton<LedgerReadings>();
         services.AddSingleton<CampaignSchedule>();
         services.AddSingleton<CampaignClock>();
         services.AddSingleton<DashboardAccess>();

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
+using Mailer.Campaigns;
 using Mailer.Rendering;
-using Mailer.Storage;
 
 namespace Mailer.Observability;
 
@@ -9,7 +9,7 @@ namespace Mailer.Observability;
 /// most once per <see cref="CacheFor"/>; a read that takes longer than <see cref="WaitAtMost"/> (a busy or unreachable
 /// database) leaves the scrape with the last numbers, and the next one gets the fresh ones.
 /// </summary>
-public sealed class LedgerWaiting(DeliveryLedger ledger, TimeProvider time, ILogger<LedgerWaiting> logger)
+public sealed class LedgerWaiting(LedgerReadings ledger, TimeProvider time, ILogger<LedgerWaiting> logger)
 {
     internal static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan WaitAtMost = TimeSpan.FromSeconds(2);

@@ -365,37 +365,6 @@ public sealed class DeliveryLedger(Database database)
             """)).ToList();
     }
 
-    // By the work index (mailing, status, ...): two short range scans, however many rows the mailing has finished.
-    private const string CountWaiting = """
-        SELECT SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END) AS Queued,
-               SUM(CASE WHEN status = 'sending' THEN 1 ELSE 0 END) AS Sending
-        FROM deliveries WHERE mailing = @Mailing AND status IN ('queued', 'sending')
-        """;
-
-    /// <summary>Rows of <paramref name="mailing"/> not finished yet: queued, and leased to a send job.</summary>
-    public async Task<(long Queued, long Sending)> WaitingAsync(string mailing, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var counts = await connection.QuerySingleAsync<(long? Queued, long? Sending)>(
-            new CommandDefinition(CountWaiting, new { Mailing = mailing }, cancellationToken: cancellationToken));
-        return (counts.Queued ?? 0, counts.Sending ?? 0);
-    }
-
-    // By the work index (mailing, status, ...): only the mailing's failed rows are read and sorted.
-    private const string LastFailuresOfMailing = """
-        SELECT mailing AS Mailing, subscriber_id AS SubscriberId, attempts AS Attempts, updated_at AS UpdatedAt, last_reply AS LastReply
-        FROM deliveries WHERE mailing = @Mailing AND status = 'failed'
-        ORDER BY updated_at DESC, id DESC LIMIT @Count
-        """;
-
-    /// <summary>The <paramref name="count"/> latest failed rows of <paramref name="mailing"/>, newest first, with the server's reply.</summary>
-    public async Task<IReadOnlyList<DeliveryFailure>> LastFailuresAsync(string mailing, int count, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return (await connection.QueryAsync<DeliveryFailure>(
-            new CommandDefinition(LastFailuresOfMailing, new { Mailing = mailing, Count = count }, cancellationToken: cancellationToken))).ToList();
-    }
-
     public async Task<IReadOnlyList<DeliveryRecord>> HistoryAsync(long subscriberId, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
@@ -424,20 +393,6 @@ public sealed class DeliveryLedger(Database database)
     public Task<DbConnection> OpenAsync(CancellationToken cancellationToken) => database.OpenAsync(cancellationToken);
 
     private static string Trim(string reply) => reply.Length <= 500 ? reply : reply[..500];
-}
-
-/// <summary>A failed row, for the dashboard's campaign page.</summary>
-public sealed class DeliveryFailure
-{
-    public string Mailing { get; init; } = "";
-
-    public long SubscriberId { get; init; }
-
-    public int Attempts { get; init; }
-
-    public long UpdatedAt { get; init; }
-
-    public string? LastReply { get; init; }
 }
 
 /// <summary>What the timeline needs to know of one subscriber.</summary>
