@@ -84,9 +84,10 @@ internal sealed class CampaignPage : IDashboardDispatcher
 
         string? lookedUp = null;
         TimelineView? view = null;
-        if (HttpMethods.IsPost(http.Request.Method) && http.Request.HasFormContentType)
+        // A body that is no form (or a broken one) is no lookup: the page as on GET.
+        if (HttpMethods.IsPost(http.Request.Method) && http.Request.HasFormContentType
+            && await RequestBody.TryReadFormAsync(http.Request, cancel) is { } form)
         {
-            var form = await http.Request.ReadFormAsync(cancel);
             lookedUp = form["email"].ToString().Trim();
             if (EmailAddress.Normalize(lookedUp, out var normalized) == EmailProblem.None)
             {
