@@ -2,6 +2,7 @@ using Mailer.Campaigns;
 using Mailer.Cli;
 using Mailer.Delivery;
 using Mailer.Hosting;
+using Mailer.Observability;
 using Mailer.Rendering;
 using Mailer.Storage;
 using Mailer.Subscribers;
@@ -21,6 +22,7 @@ builder.AddRendering();
 builder.AddDelivery();
 builder.AddSubscribers();
 builder.AddCampaigns(runJobs: command is null);
+builder.AddObservability();
 builder.AddOperatorCommands();
 
 var app = builder.Build();
@@ -32,6 +34,7 @@ if (command is not null)
 app.MapMailerHosting();
 app.MapSubscribers();
 app.MapCampaigns();
+app.MapObservability();
 await app.RunAsync();
 return 0;
 

@@ -26,6 +26,7 @@ public static class CampaignsSetup
             .ValidateOnStart();
 
         services.AddSingleton<DeliveryLedger>();
+        services.AddSingleton<LedgerReadings>();
         services.AddSingleton<CampaignSchedule>();
         services.AddSingleton<CampaignClock>();
         services.AddSingleton<DashboardAccess>();
@@ -33,6 +34,7 @@ public static class CampaignsSetup
         services.AddTransient<SendBatchJob>();
         services.AddSingleton<SendProgress>();
         services.AddSingleton<IOperatorCommand, StatusCommand>();
+        services.AddSingleton<SubscriberTimeline>();
         services.AddSingleton<IOperatorCommand, TimelineCommand>();
 
         // The storage is a service of this host, not Hangfire's static JobStorage.Current: two hosts in one
@@ -84,6 +86,7 @@ public static class CampaignsSetup
     public static WebApplication MapCampaigns(this WebApplication app)
     {
         app.UseWhen(context => context.Request.Path.StartsWithSegments("/hangfire"), dashboard => dashboard.Use(DashboardGuard.CheckAsync));
+        CampaignPage.Register();
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {
             Authorization = [app.Services.GetRequiredService<DashboardAccess>()],

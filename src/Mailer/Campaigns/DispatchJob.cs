@@ -21,6 +21,7 @@ public sealed class DispatchJob(
     IOptions<SmtpOptions> smtp,
     IOptions<CampaignOptions> options,
     TimeProvider time,
+    Observability.MailerMetrics metrics,
     ILogger<DispatchJob> logger)
 {
     public const string RecurringId = "dispatch";
@@ -47,6 +48,7 @@ public sealed class DispatchJob(
                 const string reason = "skipped: its moment passed before it could be sent";
                 var recorded = await ledger.CreateRowsAsync(mailing.Mailing, mailing.Due, "skipped", reason, now, cancellationToken);
                 recorded += await ledger.SkipUnsentAsync(mailing.Mailing, now, reason, cancellationToken);
+                metrics.Messages(mailing.Mailing, "skipped", recorded);
                 if (recorded > 0)
                 {
                     CampaignsLog.MailingPassed(logger, mailing.Mailing, recorded);

@@ -30,6 +30,7 @@ public sealed class SendBatchJob(
     IBackgroundJobClient jobs,
     IOptions<CampaignOptions> options,
     TimeProvider time,
+    Observability.MailerMetrics metrics,
     ILogger<SendBatchJob> logger)
 {
     /// <summary>A job hands over to a fresh one after this long, so no job outlives its storage's patience.</summary>
@@ -114,6 +115,7 @@ public sealed class SendBatchJob(
                 // Shutting down, or the server is not taking mail: the rest goes back to the queue untried.
                 var notBefore = cancellationToken.IsCancellationRequested ? now : now + campaign.RetryBaseDelay;
                 await ledger.RecordAsync(db, owner, [.. rows.Skip(next).Select(r => DeliveryOutcome.Requeued(r.Id, attempted: false, now, notBefore, reply: null))]);
+                metrics.Messages(mailing.Mailing, "queued", rows.Count - next);
                 CampaignsLog.BatchStopped(logger, mailing.Mailing, rows.Count - next, cancellationToken.IsCancellationRequested);
                 return false;
             }
@@ -133,7 +135,7 @@ public sealed class SendBatchJob(
                 long[] inHand = [.. rows.Skip(next).Select(r => r.Id)];
                 if (await ledger.RenewLeaseAsync(owner, inHand, now + campaign.LeaseDuration, CancellationToken.None) < inHand.Length)
                 {
-                    await ledger.RecordAsync(db, owner, [.. inHand.Select(id => DeliveryOutcome.Requeued(id, attempted: false, now, now, reply: null))]);
+                    metrics.Messages(mailing.Mailing, "queued", await ledger.RecordAsync(db, owner, [.. inHand.Select(id => DeliveryOutcome.Requeued(id, attempted: false, now, now, reply: null))]));
                     CampaignsLog.LeaseLost(logger, mailing.Mailing, inHand.Length);
                     return false;
                 }
@@ -148,6 +150,7 @@ public sealed class SendBatchJob(
             var (outcome, result) = await SendOneAsync(mailing, row, subscriber, connection, now);
             await ledger.RecordAsync(db, owner, outcome);
             progress.Add(mailing.Mailing, outcome);
+            metrics.Messages(mailing.Mailing, outcome.Status);
             next++;
             consecutiveTransient = result switch
             {

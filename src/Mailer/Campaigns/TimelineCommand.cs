@@ -1,6 +1,4 @@
-using System.Globalization;
 using Mailer.Cli;
-using Mailer.Storage;
 using Mailer.Subscribers;
 using Microsoft.Extensions.Options;
 
@@ -10,7 +8,7 @@ namespace Mailer.Campaigns;
 /// <c>timeline [--email ADDRESS] [--now DATETIME]</c>: each mailing's due time, local and UTC; for one subscriber also
 /// what they received (time and server reply) and what they will receive, or why not.
 /// </summary>
-public sealed class TimelineCommand(CampaignClock clock, DeliveryLedger ledger, IOptions<CampaignOptions> options, TimeProvider time)
+public sealed class TimelineCommand(SubscriberTimeline timeline, IOptions<CampaignOptions> options, TimeProvider time)
     : IOperatorCommand
 {
     public string Verb => "timeline";
@@ -25,12 +23,11 @@ public sealed class TimelineCommand(CampaignClock clock, DeliveryLedger ledger, 
 
         var campaign = options.Value;
         var now = given ?? time.GetUtcNow();
-        var mailings = await clock.MailingsAsync(cancellationToken);
-        await output.WriteLineAsync($"deadline         {Local(campaign.DeadlineUtc)}  ({Utc(campaign.DeadlineUtc)})");
-        foreach (var mailing in mailings)
+        await output.WriteLineAsync($"deadline         {timeline.Local(campaign.DeadlineUtc)}  ({SubscriberTimeline.Utc(campaign.DeadlineUtc)})");
+        foreach (var mailing in await timeline.MailingsAsync(cancellationToken))
         {
-            var ends = mailing.Ends is { } e ? $", until {Local(e)}" : "";
-            await output.WriteLineAsync($"{mailing.Mailing,-16} {Local(mailing.Due)}  ({Utc(mailing.Due)}){ends}");
+            var ends = mailing.Ends is { } e ? $", until {timeline.Local(e)}" : "";
+            await output.WriteLineAsync($"{mailing.Mailing,-16} {timeline.Local(mailing.Due)}  ({SubscriberTimeline.Utc(mailing.Due)}){ends}");
         }
 
         if (email is null)
@@ -43,63 +40,19 @@ public sealed class TimelineCommand(CampaignClock clock, DeliveryLedger ledger, 
             throw new UsageException($"--email '{email}' is not a mail address.");
         }
 
-        var subscriber = await ledger.SubscriberAsync(normalized, cancellationToken);
-        if (subscriber is null)
+        if (await timeline.ForAsync(normalized, now, cancellationToken) is not { } view)
         {
             await output.WriteLineAsync("No subscriber with that address.");
             return 1;
         }
 
         await output.WriteLineAsync();
-        await output.WriteLineAsync($"subscriber #{subscriber.Id}: {subscriber.Status}, platforms {subscriber.Platforms}"
-            + (subscriber.DonePlatforms.Length > 0 ? $", done {subscriber.DonePlatforms}" : "")
-            + (subscriber.ConfirmedAt is { } c ? $", confirmed {Local(DateTimeOffset.FromUnixTimeMilliseconds(c))}" : ""));
-
-        var history = (await ledger.HistoryAsync(subscriber.Id, cancellationToken)).ToDictionary(h => h.Mailing);
-        foreach (var mailing in mailings)
+        await output.WriteLineAsync(view.Summary);
+        foreach (var (mailing, explanation) in view.Mailings)
         {
-            await output.WriteLineAsync($"  {mailing.Mailing,-16} {Explain(mailing, subscriber, history.GetValueOrDefault(mailing.Mailing), now)}");
+            await output.WriteLineAsync($"  {mailing,-16} {explanation}");
         }
 
         return 0;
     }
-
-    private string Explain(ScheduledMailing mailing, SubscriberSnapshot subscriber, DeliveryRecord? record, DateTimeOffset now)
-    {
-        if (record is not null)
-        {
-            var at = record.SentAt ?? record.UpdatedAt;
-            var reply = string.IsNullOrEmpty(record.LastReply) ? "" : $": {record.LastReply}";
-            return $"{record.Status} {Local(DateTimeOffset.FromUnixTimeMilliseconds(at))}, {record.Attempts} attempt(s){reply}";
-        }
-
-        if (subscriber.Status != "confirmed")
-        {
-            return $"will not receive it: {subscriber.Status}";
-        }
-
-        var confirmed = DateTimeOffset.FromUnixTimeMilliseconds(subscriber.ConfirmedAt ?? 0);
-        if (mailing.IsReminder && confirmed >= mailing.Due)
-        {
-            return "will not receive it: confirmed after it was due";
-        }
-
-        if (mailing.HasPassedAt(now))
-        {
-            return "will not receive it: its moment has passed";
-        }
-
-        var state = new SendingState { Platforms = subscriber.Platforms, DonePlatforms = subscriber.DonePlatforms, Status = subscriber.Status };
-        if (mailing.IsReminder && DeliveryRules.Remaining(state, options.Value.Platforms.Keys).Count == 0)
-        {
-            return "will not receive it: every chosen platform is marked done";
-        }
-
-        return now >= mailing.Due ? "due now: goes out with the next dispatch" : $"will receive it {Local(mailing.Due)}";
-    }
-
-    private string Local(DateTimeOffset instant) =>
-        ZonedTime.ToLocal(instant, options.Value.Zone).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " " + options.Value.TimeZone;
-
-    private static string Utc(DateTimeOffset instant) => instant.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }

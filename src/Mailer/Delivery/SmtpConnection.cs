@@ -37,10 +37,12 @@ internal sealed class SmtpConnection(SmtpTransport transport) : IMailConnection
             return SendResult.Transient($"connect: {Describe(e)}");
         }
 
+        var handedOver = transport.Time.GetTimestamp();
         try
         {
             var reply = await client.SendAsync(message, cancellationToken);
             _lastUsed = transport.Time.GetTimestamp();
+            transport.Metrics?.SmtpAnswer(transport.Time.GetElapsedTime(handedOver, _lastUsed), accepted: true);
             return SendResult.Accepted($"250 {reply}");
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -52,6 +54,7 @@ internal sealed class SmtpConnection(SmtpTransport transport) : IMailConnection
         catch (SmtpCommandException e)
         {
             // MailKit resets the transaction and stays connected after a refusal (unless the server hung up).
+            transport.Metrics?.SmtpAnswer(transport.Time.GetElapsedTime(handedOver), accepted: false);
             var code = (int)e.StatusCode;
             var reply = $"{code} {e.Message}";
             if (code is >= 500 and < 600 && e.ErrorCode != SmtpErrorCode.SenderNotAccepted)

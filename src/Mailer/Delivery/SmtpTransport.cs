@@ -24,7 +24,9 @@ public sealed class SmtpTransport : IMailTransport
     private readonly RelayTrust _trust;
 
     /// <param name="dkim">Signs each message once its encoding for the server is known; null or off: unsigned.</param>
-    public SmtpTransport(IOptions<SmtpOptions> options, TimeProvider time, ILogger<SmtpTransport> logger, DkimSigning? dkim = null)
+    /// <param name="metrics">Times each server answer; null: not measured.</param>
+    public SmtpTransport(IOptions<SmtpOptions> options, TimeProvider time, ILogger<SmtpTransport> logger, DkimSigning? dkim = null,
+        Observability.MailerMetrics? metrics = null)
     {
         _options = options.Value;
         _host = _options.Host?.Trim() ?? throw new ArgumentException("Smtp:Host is required for SMTP.", nameof(options));
@@ -40,6 +42,7 @@ public sealed class SmtpTransport : IMailTransport
         _trust = new RelayTrust(_options);
         Time = time;
         Logger = logger;
+        Metrics = metrics;
     }
 
     internal SendPacer Pacer { get; }
@@ -47,6 +50,8 @@ public sealed class SmtpTransport : IMailTransport
     internal TimeProvider Time { get; }
 
     internal ILogger Logger { get; }
+
+    internal Observability.MailerMetrics? Metrics { get; }
 
     public Task<IMailConnection> OpenAsync(CancellationToken cancellationToken) =>
         Task.FromResult<IMailConnection>(new SmtpConnection(this));

@@ -1,4 +1,5 @@
 using Mailer.Campaigns;
+using Mailer.Observability;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.Extensions.Options;
 using Scriban.Runtime;
@@ -24,6 +25,7 @@ public sealed class LinkApi(
     IOptions<SubscribersOptions> options,
     IOptions<CampaignOptions> campaign,
     TimeProvider time,
+    MailerMetrics metrics,
     ILogger<LinkApi> logger)
 {
     /// <summary>
@@ -70,6 +72,7 @@ public sealed class LinkApi(
         {
             case ConfirmOutcome.Confirmed:
                 SubscribersLog.SubscriberConfirmed(logger, subscriberId);
+                metrics.Confirmed();
                 return pages.Render(context, "confirmed", locale);
             case ConfirmOutcome.AlreadyConfirmed:
                 return pages.Render(context, "confirmed", locale);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Mailer.Campaigns;
+using Mailer.Observability;
 using Mailer.Subscribers.Embedding;
 using Microsoft.Extensions.Options;
 using Scriban.Runtime;
@@ -29,6 +30,7 @@ public sealed class SignupApi(
     IOptions<SubscribersOptions> options,
     IOptions<CampaignOptions> campaign,
     TimeProvider time,
+    MailerMetrics metrics,
     ILogger<SignupApi> logger)
 {
     public const string RateLimitPolicy = "signup";
@@ -78,6 +80,7 @@ public sealed class SignupApi(
             }
 
             SubscribersLog.SignupRejected(logger, string.Join(",", errors.Keys));
+            metrics.Signup("rejected");
             return TypedResults.ValidationProblem(errors, title: "The signup is not valid.");
         }
 
@@ -177,6 +180,7 @@ public sealed class SignupApi(
         if (await RequestBody.TryReadFormAsync(context.Request, context.RequestAborted) is not { } form)
         {
             SubscribersLog.SignupRejected(logger, SignupFields.BodyField);
+            metrics.Signup("rejected");
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The form could not be read.");
         }
 
@@ -188,6 +192,7 @@ public sealed class SignupApi(
         {
             // Looks accepted, so the bot learns nothing; stores and sends nothing.
             SubscribersLog.HoneypotFilled(logger);
+            metrics.Signup("honeypot");
             return pages.Render(context, "check-inbox", pageLocale, checkInbox);
         }
 
@@ -197,6 +202,7 @@ public sealed class SignupApi(
         if (!fields.IsValid)
         {
             SubscribersLog.SignupRejected(logger, string.Join(",", fields.Errors.Keys));
+            metrics.Signup("rejected");
             return RenderForm(context, pageLocale, form, fields.Errors, returnUrl);
         }
 
@@ -212,6 +218,7 @@ public sealed class SignupApi(
             userAgent.Length > MaxUserAgentLength ? userAgent[..MaxUserAgentLength] : userAgent);
         var result = await store.SignUpAsync(signup, time.GetUtcNow(), options.Value.ResendAfter, context.RequestAborted);
         SubscribersLog.SignupRecorded(logger, result.SubscriberId, result.Outcome, result.ConfirmationRequested);
+        metrics.Signup(MailerMetrics.OutcomeOf(result.Outcome));
         if (!result.ConfirmationRequested)
         {
             return;

@@ -148,6 +148,7 @@ public static class SubscribersSetup
     {
         var context = rejected.HttpContext;
         SubscribersLog.SignupRateLimited(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger<SignupApi>());
+        context.RequestServices.GetRequiredService<Observability.MailerMetrics>().Signup("rate_limited");
         var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
         context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 

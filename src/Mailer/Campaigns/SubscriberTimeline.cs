@@ -1,0 +1,75 @@
+using System.Globalization;
+using Mailer.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Mailer.Campaigns;
+
+/// <summary>One subscriber's campaign: who they are, and per mailing what they received or will receive, or why not.</summary>
+public sealed record TimelineView(SubscriberSnapshot Subscriber, string Summary, IReadOnlyList<(string Mailing, string Explanation)> Mailings);
+
+/// <summary>
+/// The timeline of one address, for the <c>timeline</c> command and the dashboard's campaign page: each mailing's due
+/// time, and for a subscriber what they received (time and server reply) and what they will receive, or why not.
+/// </summary>
+public sealed class SubscriberTimeline(CampaignClock clock, DeliveryLedger ledger, IOptions<CampaignOptions> options)
+{
+    public Task<IReadOnlyList<ScheduledMailing>> MailingsAsync(CancellationToken cancellationToken) => clock.MailingsAsync(cancellationToken);
+
+    /// <summary>The timeline of the subscriber with this normalized address at <paramref name="now"/>; null when there is none.</summary>
+    public async Task<TimelineView?> ForAsync(string normalizedEmail, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var subscriber = await ledger.SubscriberAsync(normalizedEmail, cancellationToken);
+        if (subscriber is null)
+        {
+            return null;
+        }
+
+        var summary = $"subscriber #{subscriber.Id}: {subscriber.Status}, platforms {subscriber.Platforms}"
+            + (subscriber.DonePlatforms.Length > 0 ? $", done {subscriber.DonePlatforms}" : "")
+            + (subscriber.ConfirmedAt is { } c ? $", confirmed {Local(DateTimeOffset.FromUnixTimeMilliseconds(c))}" : "");
+        var history = (await ledger.HistoryAsync(subscriber.Id, cancellationToken)).ToDictionary(h => h.Mailing);
+        var mailings = await clock.MailingsAsync(cancellationToken);
+        return new TimelineView(subscriber, summary,
+            [.. mailings.Select(m => (m.Mailing, Explain(m, subscriber, history.GetValueOrDefault(m.Mailing), now)))]);
+    }
+
+    private string Explain(ScheduledMailing mailing, SubscriberSnapshot subscriber, DeliveryRecord? record, DateTimeOffset now)
+    {
+        if (record is not null)
+        {
+            var at = record.SentAt ?? record.UpdatedAt;
+            var reply = string.IsNullOrEmpty(record.LastReply) ? "" : $": {record.LastReply}";
+            return $"{record.Status} {Local(DateTimeOffset.FromUnixTimeMilliseconds(at))}, {record.Attempts} attempt(s){reply}";
+        }
+
+        if (subscriber.Status != "confirmed")
+        {
+            return $"will not receive it: {subscriber.Status}";
+        }
+
+        var confirmed = DateTimeOffset.FromUnixTimeMilliseconds(subscriber.ConfirmedAt ?? 0);
+        if (mailing.IsReminder && confirmed >= mailing.Due)
+        {
+            return "will not receive it: confirmed after it was due";
+        }
+
+        if (mailing.HasPassedAt(now))
+        {
+            return "will not receive it: its moment has passed";
+        }
+
+        var state = new SendingState { Platforms = subscriber.Platforms, DonePlatforms = subscriber.DonePlatforms, Status = subscriber.Status };
+        if (mailing.IsReminder && DeliveryRules.Remaining(state, options.Value.Platforms.Keys).Count == 0)
+        {
+            return "will not receive it: every chosen platform is marked done";
+        }
+
+        return now >= mailing.Due ? "due now: goes out with the next dispatch" : $"will receive it {Local(mailing.Due)}";
+    }
+
+    /// <summary>An instant as the campaign's wall clock shows it, with the zone's name.</summary>
+    public string Local(DateTimeOffset instant) =>
+        ZonedTime.ToLocal(instant, options.Value.Zone).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " " + options.Value.TimeZone;
+
+    public static string Utc(DateTimeOffset instant) => instant.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+}
