@@ -1,5 +1,7 @@
 using Mailer.Tests.Campaigns;
 using Mailer.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Mailer.Tests.Reliability;
@@ -40,6 +42,7 @@ public sealed class DatabaseRestartTests : IAsyncLifetime
             return SmtpAnswer.Accept;
         };
         var time = new FakeTimeProvider(new DateTimeOffset(2024, 5, 2, 8, 0, 0, TimeSpan.Zero));
+        var logs = new LogCapture();
         await using var host = new CampaignHost(_data, _smtp, time, new Dictionary<string, string?>
         {
             ["Storage:Provider"] = "PostgreSql",
@@ -48,7 +51,8 @@ public sealed class DatabaseRestartTests : IAsyncLifetime
             ["Campaign:LaunchAt"] = "2024-05-01T12:00:00",
             ["Campaign:BatchSize"] = "100",
             ["Smtp:Connections"] = Connections.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        }).Start();
+        })
+        { ConfigureServices = services => services.AddSingleton<ILoggerProvider>(logs) }.Start();
         await host.AddConfirmedAsync(count, ConfirmedLongAgo);
         await _smtp.WaitForMessagesAsync(count / 5, TimeSpan.FromMinutes(2));
 
@@ -64,7 +68,12 @@ public sealed class DatabaseRestartTests : IAsyncLifetime
         var received = _smtp.Messages.GroupBy(m => m.To.Single()).ToDictionary(g => g.Key, g => g.Count());
         Assert.Equal(count, received.Count);
         var twice = received.Where(r => r.Value > 1).ToList();
-        TestContext.Current.TestOutputHelper?.WriteLine($"stopped after {atStop} of {count}; received twice: {twice.Count}");
+        var paused = logs.Lines.Count(l => l.Contains("[4030]", StringComparison.Ordinal));
+        var recorded = logs.Lines.Count(l => l.Contains("[4031]", StringComparison.Ordinal));
+        var failedJobs = logs.Lines.Count(l => l.Contains("Failed to process the job", StringComparison.Ordinal));
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"stopped after {atStop} of {count} messages; send jobs paused by the outage: {paused}, their outcomes recorded when it was back: {recorded}; "
+            + $"jobs failed: {failedJobs}; received twice: {twice.Count} (allowed {Connections})");
         // A message the server accepted while its row could not be recorded goes out again: one per open connection.
         Assert.True(twice.Count <= Connections, $"{twice.Count} subscribers received the mailing more than once");
     }
