@@ -30,6 +30,7 @@ if (command is not null)
 }
 
 app.MapMailerHosting();
+app.MapStorage();
 app.MapSubscribers();
 app.MapCampaigns();
 await app.RunAsync();

@@ -5,7 +5,7 @@ namespace Mailer.Campaigns;
 /// <summary>
 /// What a send job that lost its store writes down once the store is back: the outcome of the message the server had
 /// already answered (so it is not sent again) and the untried rows back to the queue, in one transaction. It asks every
-/// <see cref="StoreOutage.RetryAfter"/> until the store takes it, the batch's lease has run out (then the rows come back
+/// <see cref="StoreOutage.PollInterval"/> until the store takes it, the batch's lease has run out (then the rows come back
 /// by themselves, and only that one message can go out twice, as after a crash) or the host stops.
 /// </summary>
 internal static class OutageRecorder
@@ -27,7 +27,7 @@ internal static class OutageRecorder
                 // Wall-clock time, not the campaign's clock: the database comes back when it comes back.
                 try
                 {
-                    await Task.Delay(StoreOutage.RetryAfter, cancellationToken);
+                    await Task.Delay(StoreOutage.PollInterval, cancellationToken);
                 }
                 catch (OperationCanceledException)
                 {

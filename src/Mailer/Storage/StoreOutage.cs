@@ -11,8 +11,11 @@ namespace Mailer.Storage;
 /// </summary>
 public static class StoreOutage
 {
-    /// <summary>How long a request is told to wait (<c>Retry-After</c>), and how often a waiting job asks again.</summary>
-    public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(5);
+    /// <summary>How long a request is told to wait (<c>Retry-After</c>): a restart takes seconds, freeing a disk longer.</summary>
+    public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often a job that waits for the store asks again.</summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
 
     private const int SqliteIoError = 10;   // SQLITE_IOERR and its extended codes (SQLITE_IOERR_WRITE, _FSYNC, ...)
     private const int SqliteFull = 13;      // SQLITE_FULL: the disk (or the file system's quota) is full
@@ -24,6 +27,14 @@ public static class StoreOutage
         NpgsqlException => true,
         SqliteException sqlite => (sqlite.SqliteErrorCode & 0xff) is SqliteFull or SqliteIoError,
         _ => false,
+    };
+
+    /// <summary>The error's code for a log line (an SQLSTATE or SQLite's extended code), never its text.</summary>
+    public static string Describe(Exception exception) => exception switch
+    {
+        PostgresException postgres => postgres.SqlState,
+        SqliteException sqlite => $"SQLite {sqlite.SqliteExtendedErrorCode}",
+        _ => exception.InnerException?.GetType().Name ?? "",
     };
 
     /// <summary>
