@@ -10,7 +10,8 @@ namespace Mailer.Campaigns;
 /// </summary>
 internal static class OutageRecorder
 {
-    public static async Task RecordWhenBackAsync(DeliveryLedger ledger, string owner, IReadOnlyCollection<DeliveryOutcome> outcomes,
+    /// <summary>True once recorded; false if the lease ran out or the host stopped first.</summary>
+    public static async Task<bool> RecordWhenBackAsync(DeliveryLedger ledger, string owner, IReadOnlyCollection<DeliveryOutcome> outcomes,
         Func<bool> leaseOver, ILogger logger, CancellationToken cancellationToken)
     {
         for (var attempt = 1; !cancellationToken.IsCancellationRequested; attempt++)
@@ -20,7 +21,7 @@ internal static class OutageRecorder
                 await using var db = await ledger.OpenAsync(cancellationToken);
                 await ledger.RecordAsync(db, owner, outcomes);
                 CampaignsLog.StoreBack(logger, outcomes.Count, attempt);
-                return;
+                return true;
             }
             catch (Exception e) when (StoreOutage.Is(e) && !leaseOver())
             {
@@ -31,14 +32,16 @@ internal static class OutageRecorder
                 }
                 catch (OperationCanceledException)
                 {
-                    return;
+                    return false;
                 }
             }
             catch (Exception e) when (StoreOutage.Is(e) || e is OperationCanceledException)
             {
                 // The lease ran out: the rows are the next claim's now.
-                return;
+                return false;
             }
         }
+
+        return false;
     }
 }

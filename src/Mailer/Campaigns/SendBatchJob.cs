@@ -156,8 +156,12 @@ public sealed class SendBatchJob(
             CampaignsLog.StoreUnavailable(logger, mailing.Mailing, rows.Count - next, e.GetType().Name);
             var now = time.GetUtcNow();
             var untried = rows.Skip(unrecorded is null ? next : next + 1).Select(r => DeliveryOutcome.Requeued(r.Id, attempted: false, now, now, reply: null));
-            await OutageRecorder.RecordWhenBackAsync(ledger, owner, [.. unrecorded is null ? untried : untried.Prepend(unrecorded)],
-                () => time.GetUtcNow() >= leaseUntil, logger, cancellationToken);
+            if (await OutageRecorder.RecordWhenBackAsync(ledger, owner, [.. unrecorded is null ? untried : untried.Prepend(unrecorded)],
+                () => time.GetUtcNow() >= leaseUntil, logger, cancellationToken) && unrecorded is not null)
+            {
+                progress.Add(mailing.Mailing, unrecorded);
+            }
+
             return false;
         }
 

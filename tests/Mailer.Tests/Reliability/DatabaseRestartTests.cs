@@ -1,8 +1,10 @@
+using Dapper;
 using Mailer.Tests.Campaigns;
 using Mailer.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
+using Npgsql;
 
 namespace Mailer.Tests.Reliability;
 
@@ -43,16 +45,7 @@ public sealed class DatabaseRestartTests : IAsyncLifetime
         };
         var time = new FakeTimeProvider(new DateTimeOffset(2024, 5, 2, 8, 0, 0, TimeSpan.Zero));
         var logs = new LogCapture();
-        await using var host = new CampaignHost(_data, _smtp, time, new Dictionary<string, string?>
-        {
-            ["Storage:Provider"] = "PostgreSql",
-            ["Storage:ConnectionString"] = _postgres.ConnectionString,
-            ["Hangfire:Storage"] = "PostgreSql",
-            ["Campaign:LaunchAt"] = "2024-05-01T12:00:00",
-            ["Campaign:BatchSize"] = "100",
-            ["Smtp:Connections"] = Connections.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        })
-        { ConfigureServices = services => services.AddSingleton<ILoggerProvider>(logs) }.Start();
+        await using var host = Host(time, logs).Start();
         await host.AddConfirmedAsync(count, ConfirmedLongAgo);
         await _smtp.WaitForMessagesAsync(count / 5, TimeSpan.FromMinutes(2));
 
@@ -77,4 +70,43 @@ public sealed class DatabaseRestartTests : IAsyncLifetime
         // A message the server accepted while its row could not be recorded goes out again: one per open connection.
         Assert.True(twice.Count <= Connections, $"{twice.Count} subscribers received the mailing more than once");
     }
+
+    [Fact]
+    public async Task AHangfireLockLeftBehindByASessionTheRestartEnded_HoldsTheDispatcherUpForAMinuteAtMost()
+    {
+        // A restart that ends a session while it holds one of Hangfire's locks (a row in hangfire.lock) leaves the row;
+        // the recurring and delayed job schedulers wait for it, and the dispatcher's tick with them.
+        const int count = 100;
+        var time = new FakeTimeProvider(new DateTimeOffset(2024, 5, 2, 8, 0, 0, TimeSpan.Zero));
+        await using (Host(time, new LogCapture()).Start())
+        {
+            // Hangfire's tables, installed when the service starts.
+        }
+
+        await using (var connection = new NpgsqlConnection(_postgres.ConnectionString))
+        {
+            await connection.ExecuteAsync(
+                "INSERT INTO hangfire.lock (resource, updatecount, acquired) VALUES (@Resource, 0, now() - interval '2 minutes')",
+                new[] { new { Resource = "hangfire:recurring-jobs:lock" }, new { Resource = "hangfire:locks:schedulepoller" } });
+        }
+
+        await using var host = Host(time, new LogCapture()).Start();
+        await host.AddConfirmedAsync(count, ConfirmedLongAgo);
+        await host.WaitUntilSettledAsync("announcement", count, TimeSpan.FromSeconds(90));
+        // The dispatcher's run at the start took those; these need its recurring tick, which waits for the scheduler's lock.
+        await host.AddConfirmedAsync(count, ConfirmedLongAgo, prefix: "later");
+        await host.WaitUntilSettledAsync("announcement", 2 * count, TimeSpan.FromSeconds(90));
+        Assert.Equal(2 * count, _smtp.Messages.Select(m => m.To.Single()).Distinct().Count());
+    }
+
+    private CampaignHost Host(FakeTimeProvider time, LogCapture logs) => new(_data, _smtp, time, new Dictionary<string, string?>
+    {
+        ["Storage:Provider"] = "PostgreSql",
+        ["Storage:ConnectionString"] = _postgres.ConnectionString,
+        ["Hangfire:Storage"] = "PostgreSql",
+        ["Campaign:LaunchAt"] = "2024-05-01T12:00:00",
+        ["Campaign:BatchSize"] = "100",
+        ["Smtp:Connections"] = Connections.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    })
+    { ConfigureServices = services => services.AddSingleton<ILoggerProvider>(logs) };
 }
