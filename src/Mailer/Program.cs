@@ -32,6 +32,7 @@ if (command is not null)
 }
 
 app.MapMailerHosting();
+app.MapStorage();
 app.MapSubscribers();
 app.MapCampaigns();
 app.MapObservability();

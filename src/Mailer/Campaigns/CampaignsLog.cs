@@ -43,4 +43,10 @@ internal static partial class CampaignsLog
 
     [LoggerMessage(4010, LogLevel.Warning, "Delivery {DeliveryId} of {Mailing} recorded failed: {Reason}")]
     public static partial void NotComposed(ILogger logger, long deliveryId, string mailing, string reason);
+
+    [LoggerMessage(4030, LogLevel.Warning, "Mailing {Mailing}: the store is unavailable ({Error}); sending paused, {Count} rows in hand wait for it")]
+    public static partial void StoreUnavailable(ILogger logger, string mailing, int count, string error);
+
+    [LoggerMessage(4031, LogLevel.Information, "The store is back: {Count} outcomes of a paused batch recorded (attempt {Attempt})")]
+    public static partial void StoreBack(ILogger logger, int count, int attempt);
 }

@@ -18,6 +18,9 @@ internal static class HangfireStorage
     /// <summary>Another advisory lock than the schema migrator's: Hangfire installs its own tables.</summary>
     private const long InstallLock = 7316002;
 
+    /// <summary>When a Hangfire lock left behind is taken back: long beyond any scheduler's run, short beside an outage.</summary>
+    internal static readonly TimeSpan LockExpiry = TimeSpan.FromMinutes(1);
+
     public static JobStorage Create(HangfireOptions options, Database database)
     {
         if (options.Storage == HangfireStorageKind.InMemory)
@@ -33,6 +36,9 @@ internal static class HangfireStorage
             QueuePollInterval = options.QueuePollInterval,
             InvisibilityTimeout = options.InvisibilityTimeout,
             UseSlidingInvisibilityTimeout = true,
+            // Hangfire's locks are rows; one whose session a PostgreSQL restart ended stays behind, and the recurring
+            // dispatcher waits for it to expire (10 minutes by default). Its holders keep it for a scheduler's run.
+            DistributedLockTimeout = LockExpiry,
         };
 
         // Instances that start together would install the tables at the same time; they take turns instead.

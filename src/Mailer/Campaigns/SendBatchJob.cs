@@ -53,7 +53,21 @@ public sealed class SendBatchJob(
         await using var connection = await transport.OpenAsync(cancellationToken);
         while (!cancellationToken.IsCancellationRequested)
         {
-            var (schedule, rows, leaseUntil) = await ClaimMostUrgentAsync(owner, cancellationToken);
+            ScheduledMailing? schedule;
+            IReadOnlyList<ClaimedDelivery> rows;
+            DateTimeOffset leaseUntil;
+            try
+            {
+                (schedule, rows, leaseUntil) = await ClaimMostUrgentAsync(owner, cancellationToken);
+            }
+            catch (Exception e) when (StoreOutage.Is(e))
+            {
+                // Nothing in hand (or rows that come back when their lease runs out, if only the claim's answer was
+                // lost): the dispatcher starts jobs again while rows wait.
+                CampaignsLog.StoreUnavailable(logger, mailing, 0, e.GetType().Name);
+                return;
+            }
+
             if (rows.Count == 0)
             {
                 return;
@@ -96,7 +110,7 @@ public sealed class SendBatchJob(
         return (null, [], leaseUntil);
     }
 
-    /// <summary>Sends one claimed batch, row by row; false when the job should stop (server unreachable, shutdown, lease lost).</summary>
+    /// <summary>Sends one claimed batch, row by row; false when the job should stop (server or store unreachable, shutdown, lease lost).</summary>
     private async Task<bool> SendAsync(ScheduledMailing mailing, IReadOnlyList<ClaimedDelivery> rows, string owner,
         DateTimeOffset leaseUntil, IMailConnection connection, CancellationToken cancellationToken)
     {
@@ -105,59 +119,80 @@ public sealed class SendBatchJob(
         var consecutiveTransient = 0;
         bool MustStop() => cancellationToken.IsCancellationRequested || consecutiveTransient >= ConsecutiveTransientLimit;
 
-        await using var db = await ledger.OpenAsync(CancellationToken.None);
         var next = 0;
-        while (next < rows.Count)
+        DeliveryOutcome? unrecorded = null;   // a message the server answered, its outcome not yet in the ledger
+        try
         {
-            var now = time.GetUtcNow();
-            if (MustStop())
+            await using var db = await ledger.OpenAsync(CancellationToken.None);
+            while (next < rows.Count)
             {
-                // Shutting down, or the server is not taking mail: the rest goes back to the queue untried.
-                var notBefore = cancellationToken.IsCancellationRequested ? now : now + campaign.RetryBaseDelay;
-                await ledger.RecordAsync(db, owner, [.. rows.Skip(next).Select(r => DeliveryOutcome.Requeued(r.Id, attempted: false, now, notBefore, reply: null))]);
-                metrics.Messages(mailing.Mailing, "queued", rows.Count - next);
-                CampaignsLog.BatchStopped(logger, mailing.Mailing, rows.Count - next, cancellationToken.IsCancellationRequested);
-                return false;
-            }
-
-            if (now >= leaseUntil)
-            {
-                // A message hung longer than the lease: another job may have taken the rest of the batch back by now.
-                // Sending them too would send them twice; they are that job's now (or the next claim's).
-                CampaignsLog.LeaseLost(logger, mailing.Mailing, rows.Count - next);
-                return false;
-            }
-
-            if (now - leaseRenewedAt > campaign.LeaseDuration / 3)
-            {
-                // A job that stalled past its lease may have lost rows to another job: it must not send them again, nor
-                // go on at all (it is that far behind). The rows still its own go back to the queue for the next job.
-                long[] inHand = [.. rows.Skip(next).Select(r => r.Id)];
-                if (await ledger.RenewLeaseAsync(owner, inHand, now + campaign.LeaseDuration, CancellationToken.None) < inHand.Length)
+                var now = time.GetUtcNow();
+                if (MustStop())
                 {
-                    metrics.Messages(mailing.Mailing, "queued", await ledger.RecordAsync(db, owner, [.. inHand.Select(id => DeliveryOutcome.Requeued(id, attempted: false, now, now, reply: null))]));
-                    CampaignsLog.LeaseLost(logger, mailing.Mailing, inHand.Length);
+                    // Shutting down, or the server is not taking mail: the rest goes back to the queue untried.
+                    var notBefore = cancellationToken.IsCancellationRequested ? now : now + campaign.RetryBaseDelay;
+                    await ledger.RecordAsync(db, owner, [.. rows.Skip(next).Select(r => DeliveryOutcome.Requeued(r.Id, attempted: false, now, notBefore, reply: null))]);
+                    metrics.Messages(mailing.Mailing, "queued", rows.Count - next);
+                    CampaignsLog.BatchStopped(logger, mailing.Mailing, rows.Count - next, cancellationToken.IsCancellationRequested);
                     return false;
                 }
 
-                leaseUntil = now + campaign.LeaseDuration;
-                leaseRenewedAt = now;
+                if (now >= leaseUntil)
+                {
+                    // A message hung longer than the lease: another job may have taken the rest of the batch back by now.
+                    // Sending them too would send them twice; they are that job's now (or the next claim's).
+                    CampaignsLog.LeaseLost(logger, mailing.Mailing, rows.Count - next);
+                    return false;
+                }
+
+                if (now - leaseRenewedAt > campaign.LeaseDuration / 3)
+                {
+                    // A job that stalled past its lease may have lost rows to another job: it must not send them again, nor
+                    // go on at all (it is that far behind). The rows still its own go back to the queue for the next job.
+                    long[] inHand = [.. rows.Skip(next).Select(r => r.Id)];
+                    if (await ledger.RenewLeaseAsync(owner, inHand, now + campaign.LeaseDuration, CancellationToken.None) < inHand.Length)
+                    {
+                        metrics.Messages(mailing.Mailing, "queued", await ledger.RecordAsync(db, owner, [.. inHand.Select(id => DeliveryOutcome.Requeued(id, attempted: false, now, now, reply: null))]));
+                        CampaignsLog.LeaseLost(logger, mailing.Mailing, inHand.Length);
+                        return false;
+                    }
+
+                    leaseUntil = now + campaign.LeaseDuration;
+                    leaseRenewedAt = now;
+                }
+
+                // One row: the subscriber read right before the message, the outcome recorded right after the answer.
+                var row = rows[next];
+                var subscriber = await ledger.SendingStateAsync(db, row);
+                var (outcome, result) = await SendOneAsync(mailing, row, subscriber, connection, now);
+                unrecorded = outcome;
+                await ledger.RecordAsync(db, owner, outcome);
+                unrecorded = null;
+                progress.Add(mailing.Mailing, outcome);
+                metrics.Messages(mailing.Mailing, outcome.Status);
+                next++;
+                consecutiveTransient = result switch
+                {
+                    SendOutcome.Transient => consecutiveTransient + 1,
+                    null => consecutiveTransient,
+                    _ => 0,
+                };
+            }
+        }
+        catch (Exception e) when (StoreOutage.Is(e))
+        {
+            // The store went away (PostgreSQL restarting, SQLite's disk full): nothing more is sent until it is back.
+            CampaignsLog.StoreUnavailable(logger, mailing.Mailing, rows.Count - next, e.GetType().Name);
+            var now = time.GetUtcNow();
+            var untried = rows.Skip(unrecorded is null ? next : next + 1).Select(r => DeliveryOutcome.Requeued(r.Id, attempted: false, now, now, reply: null));
+            if (await OutageRecorder.RecordWhenBackAsync(ledger, owner, [.. unrecorded is null ? untried : untried.Prepend(unrecorded)],
+                () => time.GetUtcNow() >= leaseUntil, logger, cancellationToken) && unrecorded is not null)
+            {
+                progress.Add(mailing.Mailing, unrecorded);
+                metrics.Messages(mailing.Mailing, unrecorded.Status);
             }
 
-            // One row: the subscriber read right before the message, the outcome recorded right after the answer.
-            var row = rows[next];
-            var subscriber = await ledger.SendingStateAsync(db, row);
-            var (outcome, result) = await SendOneAsync(mailing, row, subscriber, connection, now);
-            await ledger.RecordAsync(db, owner, outcome);
-            progress.Add(mailing.Mailing, outcome);
-            metrics.Messages(mailing.Mailing, outcome.Status);
-            next++;
-            consecutiveTransient = result switch
-            {
-                SendOutcome.Transient => consecutiveTransient + 1,
-                null => consecutiveTransient,
-                _ => 0,
-            };
+            return false;
         }
 
         return true;

@@ -16,6 +16,13 @@ public static class StorageSetup
         builder.Services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: [Hosting.HealthEndpoints.Ready]);
         return builder;
     }
+
+    /// <summary>Requests that meet the store gone for a while are answered 503 with Retry-After (<see cref="StoreUnavailableAnswer"/>).</summary>
+    public static WebApplication MapStorage(this WebApplication app)
+    {
+        app.UseMiddleware<StoreUnavailableAnswer>();
+        return app;
+    }
 }
 
 /// <summary>Migrates the schema when the service starts, before the jobs and endpoints use it.</summary>

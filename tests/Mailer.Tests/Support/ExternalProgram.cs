@@ -45,10 +45,12 @@ public static class ExternalProgram
     }
 
     /// <summary>Runs a program to its end and returns its exit code with what it printed (stdout, then stderr).</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(string path, IEnumerable<string> arguments, string? standardInput = null, TimeSpan? timeout = null)
+    public static async Task<(int ExitCode, string Output)> RunAsync(string path, IEnumerable<string> arguments, string? standardInput = null, TimeSpan? timeout = null,
+        string? workingDirectory = null)
     {
         var start = new ProcessStartInfo(path)
         {
+            WorkingDirectory = workingDirectory ?? "",
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = standardInput is not null,
