@@ -106,7 +106,8 @@ public sealed partial class HostileRequestTests
         var sent = new HashSet<string>(StringComparer.Ordinal);
         foreach (var route in routes)
         {
-            var decides = route.IsDashboard || route.Template.StartsWith("/healthz", StringComparison.Ordinal);
+            // Where the caller decides the answer (the dashboard, the health details, the metrics): every kind of caller.
+            var decides = route.IsDashboard || route.Template.StartsWith("/healthz", StringComparison.Ordinal) || route.Template == "/metrics";
             var methods = route.IsDashboard ? ["GET", "POST", "DELETE"] : HostileRoutes.MethodsFor(route);
             foreach (var method in methods.Where(m => sent.Add($"{m} {route.Template}")))
             {

@@ -29,7 +29,7 @@ internal static partial class HostileRoutes
         "GET /", "POST /subscribe",
         "GET /confirm/{token}", "POST /confirm/{token}", "GET /unsubscribe/{token}", "POST /unsubscribe/{token}",
         "GET /go/{token}/{platform}", "GET /done/{token}/{platform}", "POST /done/{token}/{platform}",
-        "* /healthz", "* /healthz/live", "* /healthz/ready",
+        "* /healthz", "* /healthz/live", "* /healthz/ready", "* /metrics",
         "GET /openapi/{documentName}.json",
 
         // Hangfire's dashboard: pages, their scripts and fonts, and the commands behind its buttons (POST).
@@ -48,6 +48,8 @@ internal static partial class HostileRoutes
         "* /hangfire/jobs/actions/requeue/(?<JobId>.+)", "* /hangfire/jobs/actions/delete/(?<JobId>.+)", "* /hangfire/jobs/details/(?<JobId>.+)",
         "* /hangfire/recurring", "* /hangfire/recurring/remove", "* /hangfire/recurring/trigger",
         "* /hangfire/servers", "* /hangfire/retries",
+        // Mailer's own dashboard page: the campaign's state, and its address lookup (POST).
+        "* /hangfire/campaign",
     };
 
     /// <summary>The methods sent to a route that names none (health checks, the dashboard).</summary>
