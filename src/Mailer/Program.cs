@@ -1,3 +1,4 @@
+using Mailer.Bounces;
 using Mailer.Campaigns;
 using Mailer.Cli;
 using Mailer.Delivery;
@@ -21,6 +22,7 @@ builder.AddRendering();
 builder.AddDelivery();
 builder.AddSubscribers();
 builder.AddCampaigns(runJobs: command is null);
+builder.AddBounces();
 builder.AddOperatorCommands();
 
 var app = builder.Build();
@@ -32,6 +34,7 @@ if (command is not null)
 app.MapMailerHosting();
 app.MapSubscribers();
 app.MapCampaigns();
+app.MapBounces();
 await app.RunAsync();
 return 0;
 

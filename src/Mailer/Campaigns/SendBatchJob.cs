@@ -1,4 +1,5 @@
 using Hangfire;
+using Mailer.Bounces;
 using Mailer.Delivery;
 using Mailer.Rendering;
 using Mailer.Storage;
@@ -27,6 +28,7 @@ public sealed class SendBatchJob(
     MailComposer composer,
     IMailTransport transport,
     SendProgress progress,
+    ReturnPath returnPath,
     IBackgroundJobClient jobs,
     IOptions<CampaignOptions> options,
     TimeProvider time,
@@ -163,7 +165,7 @@ public sealed class SendBatchJob(
         }
 
         // The message in flight finishes even when the host is stopping: its outcome must reach the ledger.
-        var result = await connection.SendAsync(message, CancellationToken.None);
+        var result = await connection.SendAsync(message, returnPath.ForDelivery(row.Id), CancellationToken.None);
         now = time.GetUtcNow();
         switch (result.Outcome)
         {

@@ -20,7 +20,7 @@ internal sealed class SmtpConnection(SmtpTransport transport) : IMailConnection
     private long _lastUsed;
     private bool _disposed;
 
-    public async Task<SendResult> SendAsync(MimeMessage message, CancellationToken cancellationToken)
+    public async Task<SendResult> SendAsync(MimeMessage message, string? envelopeSender, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         await transport.Pacer.WaitAsync(cancellationToken);
@@ -39,7 +39,9 @@ internal sealed class SmtpConnection(SmtpTransport transport) : IMailConnection
 
         try
         {
-            var reply = await client.SendAsync(message, cancellationToken);
+            var reply = envelopeSender is null
+                ? await client.SendAsync(message, cancellationToken)
+                : await client.SendAsync(message, new MailboxAddress("", envelopeSender), message.GetRecipients(onlyUnique: true), cancellationToken);
             _lastUsed = transport.Time.GetTimestamp();
             return SendResult.Accepted($"250 {reply}");
         }
