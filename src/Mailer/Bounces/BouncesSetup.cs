@@ -14,6 +14,8 @@ public static class BouncesSetup
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<BouncesOptions>, BouncesOptionsValidator>();
         services.AddSingleton<ReturnPath>();
+        services.AddSingleton<BounceStore>();
+        services.AddSingleton<BounceIntake>();
         return builder;
     }
 

@@ -29,6 +29,7 @@ public sealed class SendBatchJob(
     IMailTransport transport,
     SendProgress progress,
     ReturnPath returnPath,
+    BounceIntake bounces,
     IBackgroundJobClient jobs,
     IOptions<CampaignOptions> options,
     TimeProvider time,
@@ -173,6 +174,8 @@ public sealed class SendBatchJob(
                 return (DeliveryOutcome.Sent(row.Id, now, message.MessageId, result.Reply), result.Outcome);
             case SendOutcome.Permanent:
                 CampaignsLog.Rejected(logger, row.Id, mailing.Mailing, result.Reply);
+                // 550 5.1.1 at the door counts as a hard bounce of the address, as a DSN would.
+                await bounces.RecordRefusalAsync(row.Id, result.Reply, CancellationToken.None);
                 return (DeliveryOutcome.Finished(row.Id, "failed", attempted: true, now, result.Reply), result.Outcome);
             default:
                 if (row.Attempts + 1 >= campaign.MaxAttempts)
