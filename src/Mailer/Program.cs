@@ -22,7 +22,7 @@ builder.AddRendering();
 builder.AddDelivery();
 builder.AddSubscribers();
 builder.AddCampaigns(runJobs: command is null);
-builder.AddBounces();
+builder.AddBounces(runJobs: command is null);
 builder.AddOperatorCommands();
 
 var app = builder.Build();

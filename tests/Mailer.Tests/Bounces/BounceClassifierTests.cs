@@ -7,6 +7,7 @@ public sealed class BounceClassifierTests
 {
     [Theory]
     [InlineData("postfix-unknown-user.eml", BounceKind.Hard, "dsn", "5.1.1")]
+    [InlineData("postfix-3.7-virtual-unknown-user.eml", BounceKind.Hard, "dsn", "5.1.1")]
     [InlineData("no-such-domain-5.4.4.eml", BounceKind.Hard, "dsn", "5.4.4")]
     [InlineData("rfc3464-mailbox-full.eml", BounceKind.Soft, "dsn", "5.2.2")]
     [InlineData("postfix-delayed.eml", BounceKind.Soft, "dsn", "4.4.1")]
@@ -34,6 +35,7 @@ public sealed class BounceClassifierTests
 
     [Theory]
     [InlineData("postfix-unknown-user.eml")]
+    [InlineData("postfix-3.7-virtual-unknown-user.eml")]
     [InlineData("rfc3464-mailbox-full.eml")]
     [InlineData("policy-5.7.26-dmarc.eml")]
     [InlineData("arf-abuse.eml")]
