@@ -57,7 +57,8 @@ public sealed class BounceIntake(ReturnPath returnPath, BounceStore store, IOpti
         }
     }
 
-    private async Task<BounceOutcome> RecordAsync(BounceTag tag, BounceReport report, string key, CancellationToken cancellationToken)
+    /// <summary>Records a report already classified and matched (the webhook's), logging as for the mailbox.</summary>
+    public async Task<BounceOutcome> RecordAsync(BounceTag tag, BounceReport report, string key, CancellationToken cancellationToken)
     {
         var outcome = await store.RecordAsync(tag, report, key, time.GetUtcNow(), options.Value.SoftLimit, cancellationToken);
         BouncesLog.Recorded(logger, report.Kind, report.Source, report.Status, tag.Kind, tag.Id, outcome);

@@ -29,6 +29,9 @@ public sealed class BouncesOptions
     /// <summary>The IMAP mailbox the reports for <see cref="ReturnPath"/> are delivered to. Default: none (no mailbox job).</summary>
     public BounceMailboxOptions Imap { get; set; } = new();
 
+    /// <summary>The webhook for relays that report bounces themselves (<c>POST /webhooks/bounces/{provider}</c>).</summary>
+    public BounceWebhookOptions Webhook { get; set; } = new();
+
     /// <summary>Hangfire's cron for <see cref="PollInterval"/>.</summary>
     public string PollCron => PollInterval < TimeSpan.FromMinutes(1)
         ? $"*/{(int)PollInterval.TotalSeconds} * * * * *"
@@ -73,4 +76,18 @@ public sealed class BounceMailboxOptions
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 
     public bool IsConfigured => !string.IsNullOrWhiteSpace(Host);
+}
+
+/// <summary>The <c>Bounces:Webhook</c> section.</summary>
+public sealed class BounceWebhookOptions
+{
+    /// <summary>
+    /// Key of the HMAC-SHA256 the generic form is signed with (header <c>X-Mailer-Signature: sha256=&lt;hex&gt;</c>), at
+    /// least 32 characters. Default empty: <c>POST /webhooks/bounces/generic</c> answers 404.
+    /// </summary>
+    public string? Secret { get; set; }
+
+    /// <summary>Largest body taken, in bytes. Default 65536.</summary>
+    [Range(1024, 1_048_576, ErrorMessage = "Bounces:Webhook:MaxBodyBytes must be 1024-1048576.")]
+    public int MaxBodyBytes { get; set; } = 65_536;
 }

@@ -24,6 +24,16 @@ public sealed class BouncesOptionsValidator(IOptions<MailerOptions> mailer) : IV
             failures.Add("Bounces:PollInterval must be whole seconds dividing a minute (00:00:10) or whole minutes dividing an hour (00:05:00).");
         }
 
+        if (!string.IsNullOrEmpty(options.Webhook.Secret) && options.Webhook.Secret.Length < 32)
+        {
+            failures.Add("Bounces:Webhook:Secret must be at least 32 characters.");
+        }
+
+        if (!string.IsNullOrEmpty(options.Webhook.Secret) && string.IsNullOrWhiteSpace(options.ReturnPath))
+        {
+            failures.Add("Bounces:Webhook:Secret is set but Bounces:ReturnPath is not: the webhook names messages by their tag.");
+        }
+
         var imap = options.Imap;
         if (imap.IsConfigured)
         {

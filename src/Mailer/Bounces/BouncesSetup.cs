@@ -29,7 +29,12 @@ public static class BouncesSetup
         return builder;
     }
 
-    public static WebApplication MapBounces(this WebApplication app) => app;
+    /// <summary>The webhook for relays that report bounces and complaints themselves.</summary>
+    public static WebApplication MapBounces(this WebApplication app)
+    {
+        app.MapBounceWebhooks();
+        return app;
+    }
 }
 
 /// <summary>Registers the mailbox job when a mailbox is configured, and removes it when not (a shared job storage remembers).</summary>
