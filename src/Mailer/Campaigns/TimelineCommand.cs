@@ -1,4 +1,5 @@
 using System.Globalization;
+using Mailer.Bounces;
 using Mailer.Cli;
 using Mailer.Storage;
 using Mailer.Subscribers;
@@ -10,7 +11,7 @@ namespace Mailer.Campaigns;
 /// <c>timeline [--email ADDRESS] [--now DATETIME]</c>: each mailing's due time, local and UTC; for one subscriber also
 /// what they received (time and server reply) and what they will receive, or why not.
 /// </summary>
-public sealed class TimelineCommand(CampaignClock clock, DeliveryLedger ledger, IOptions<CampaignOptions> options, TimeProvider time)
+public sealed class TimelineCommand(CampaignClock clock, DeliveryLedger ledger, BounceStore bounces, IOptions<CampaignOptions> options, TimeProvider time)
     : IOperatorCommand
 {
     public string Verb => "timeline";
@@ -55,10 +56,27 @@ public sealed class TimelineCommand(CampaignClock clock, DeliveryLedger ledger, 
             + (subscriber.DonePlatforms.Length > 0 ? $", done {subscriber.DonePlatforms}" : "")
             + (subscriber.ConfirmedAt is { } c ? $", confirmed {Local(DateTimeOffset.FromUnixTimeMilliseconds(c))}" : ""));
 
+        var suppression = await bounces.SuppressionAsync(subscriber.Id, cancellationToken);
+        if (suppression is { } stopped)
+        {
+            await output.WriteLineAsync($"  no mail since {Local(stopped.At)}: {stopped.Reason}");
+        }
+
         var history = (await ledger.HistoryAsync(subscriber.Id, cancellationToken)).ToDictionary(h => h.Mailing);
         foreach (var mailing in mailings)
         {
-            await output.WriteLineAsync($"  {mailing.Mailing,-16} {Explain(mailing, subscriber, history.GetValueOrDefault(mailing.Mailing), now)}");
+            var explained = history.ContainsKey(mailing.Mailing) || suppression is null
+                ? Explain(mailing, subscriber, history.GetValueOrDefault(mailing.Mailing), now)
+                : "will not receive it: mail to the address is stopped";
+            await output.WriteLineAsync($"  {mailing.Mailing,-16} {explained}");
+        }
+
+        foreach (var report in await bounces.EventsAsync(subscriber.Id, cancellationToken))
+        {
+            var of = report.Mailing is null ? "" : $" of {report.Mailing}";
+            var status = report.Status is null ? "" : $" {report.Status}";
+            var diagnostic = string.IsNullOrEmpty(report.Diagnostic) ? "" : $": {report.Diagnostic}";
+            await output.WriteLineAsync($"  {"came back",-16} {Local(DateTimeOffset.FromUnixTimeMilliseconds(report.ReceivedAt))} {report.Kind}{status}{of} ({report.Source}){diagnostic}");
         }
 
         return 0;
