@@ -31,13 +31,20 @@ public static class BounceWebhookApi
 
     private sealed record GenericReport(string? Id, string? Type, string? ReturnPath, string? Status, string? Action, string? Diagnostic);
 
-    internal static async Task<Results<Ok<WebhookAccepted>, ProblemHttpResult>> ReceiveAsync(
-        string provider, HttpRequest request, IOptions<BouncesOptions> options, ReturnPath returnPath, BounceIntake intake, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<WebhookAccepted>, ProblemHttpResult>> ReceiveAsync(string provider, HttpRequest request,
+        IOptions<BouncesOptions> options, ReturnPath returnPath, BounceIntake intake, SnsVerifier sns, ILogger<BounceIntake> logger, CancellationToken cancellationToken)
     {
         var secret = options.Value.Webhook.Secret;
-        if (provider != "generic" || string.IsNullOrEmpty(secret))
+        var known = provider switch
         {
-            return Problem(StatusCodes.Status404NotFound, "No such bounce webhook.", "Known: generic (with Bounces:Webhook:Secret set).");
+            "generic" => !string.IsNullOrEmpty(secret),
+            "ses" => options.Value.Webhook.SesTopicArns.Count > 0,
+            _ => false,
+        };
+        if (!known)
+        {
+            return Problem(StatusCodes.Status404NotFound, "No such bounce webhook.",
+                "Known: generic (with Bounces:Webhook:Secret set) and ses (with Bounces:Webhook:SesTopicArns set).");
         }
 
         if (!await RequestBody.TryBufferAsync(request, options.Value.Webhook.MaxBodyBytes, cancellationToken))
@@ -46,7 +53,12 @@ public static class BounceWebhookApi
         }
 
         var body = ((MemoryStream)request.Body).ToArray();
-        if (!SignatureMatches(secret, body, request.Headers[SignatureHeader].ToString()))
+        if (provider == "ses")
+        {
+            return await SesWebhook.ReceiveAsync(body, options.Value, sns, returnPath, intake, logger, cancellationToken);
+        }
+
+        if (!SignatureMatches(secret!, body, request.Headers[SignatureHeader].ToString()))
         {
             return Problem(StatusCodes.Status401Unauthorized, "The report is not signed with the shared secret.",
                 $"Send {SignatureHeader}: sha256=<hex of HMAC-SHA256(Bounces:Webhook:Secret, body)>.");
@@ -108,6 +120,6 @@ public static class BounceWebhookApi
         return CryptographicOperations.FixedTimeEquals(given, HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
     }
 
-    private static ProblemHttpResult Problem(int status, string title, string? detail) =>
+    internal static ProblemHttpResult Problem(int status, string title, string? detail) =>
         TypedResults.Problem(statusCode: status, title: title, detail: detail);
 }

@@ -17,6 +17,9 @@ internal static partial class BouncesLog
         "Bounce mailbox {Folder}: {Read} messages read, {Recorded} recorded, {Duplicates} seen before, {AutoReplies} auto-replies, {Ignored} not counted")]
     public static partial void MailboxRead(ILogger logger, string folder, int read, int recorded, int duplicates, int autoReplies, int ignored);
 
+    [LoggerMessage(6006, LogLevel.Warning, "SNS {Type} for topic {TopicArn}: to confirm, open {SubscribeUrl}")]
+    public static partial void SnsSubscription(ILogger logger, string type, string topicArn, string subscribeUrl);
+
     [LoggerMessage(6005, LogLevel.Warning, "Bounce mailbox {Server} could not be read: {Error}")]
     public static partial void MailboxFailed(ILogger logger, string server, string error);
 }

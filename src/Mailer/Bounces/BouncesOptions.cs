@@ -87,6 +87,12 @@ public sealed class BounceWebhookOptions
     /// </summary>
     public string? Secret { get; set; }
 
+    /// <summary>
+    /// The SNS topics whose SES notifications <c>POST /webhooks/bounces/ses</c> takes (any AWS account can sign for its own
+    /// topics: only these count). Default empty: the SES webhook answers 404.
+    /// </summary>
+    public List<string> SesTopicArns { get; set; } = [];
+
     /// <summary>Largest body taken, in bytes. Default 65536.</summary>
     [Range(1024, 1_048_576, ErrorMessage = "Bounces:Webhook:MaxBodyBytes must be 1024-1048576.")]
     public int MaxBodyBytes { get; set; } = 65_536;

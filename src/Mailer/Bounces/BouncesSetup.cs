@@ -22,6 +22,8 @@ public static class BouncesSetup
         services.AddSingleton<BounceStore>();
         services.AddSingleton<BounceIntake>();
         services.AddTransient<BounceMailboxJob>();
+        services.AddHttpClient<ISnsCertificateSource, HttpSnsCertificateSource>(http => http.Timeout = TimeSpan.FromSeconds(10));
+        services.AddSingleton<SnsVerifier>();
         if (runJobs)
         {
             services.AddHostedService<BounceMailboxScheduler>();
