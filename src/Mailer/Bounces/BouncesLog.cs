@@ -20,6 +20,10 @@ internal static partial class BouncesLog
     [LoggerMessage(6006, LogLevel.Warning, "SNS {Type} for topic {TopicArn}: to confirm, open {SubscribeUrl}")]
     public static partial void SnsSubscription(ILogger logger, string type, string topicArn, string subscribeUrl);
 
+    [LoggerMessage(6007, LogLevel.Warning,
+        "Mailing {Mailing} paused: {HardBounces} hard bounces of {Tried} messages is above Bounces:PauseAbove ({Limit}); 'resume {Mailing}' continues it")]
+    public static partial void MailingPaused(ILogger logger, string mailing, long hardBounces, long tried, double limit);
+
     [LoggerMessage(6005, LogLevel.Warning, "Bounce mailbox {Server} could not be read: {Error}")]
     public static partial void MailboxFailed(ILogger logger, string server, string error);
 }

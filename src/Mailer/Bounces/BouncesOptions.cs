@@ -23,6 +23,17 @@ public sealed class BouncesOptions
     [Range(1, 100, ErrorMessage = "Bounces:SoftLimit must be 1-100.")]
     public int SoftLimit { get; set; } = 3;
 
+    /// <summary>
+    /// The circuit breaker: a mailing pauses itself when more than this share of its messages tried bounced hard
+    /// (0.10 = 10 %). Default 0.10; 0 turns it off.
+    /// </summary>
+    [Range(0.0, 1.0, ErrorMessage = "Bounces:PauseAbove must be 0 (off) to 1, e.g. 0.10 for 10 %.")]
+    public double PauseAbove { get; set; } = 0.10;
+
+    /// <summary>Messages a mailing must have tried (since start, or since its last resume) before the breaker judges it. Default 500.</summary>
+    [Range(1, 1_000_000, ErrorMessage = "Bounces:PauseAfter must be 1-1000000.")]
+    public int PauseAfter { get; set; } = 500;
+
     /// <summary>How often the bounce mailbox is read: whole minutes dividing an hour, or seconds dividing a minute. Default 00:01:00.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMinutes(1);
 

@@ -24,6 +24,8 @@ public static class BouncesSetup
         services.AddTransient<BounceMailboxJob>();
         services.AddHttpClient<ISnsCertificateSource, HttpSnsCertificateSource>(http => http.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton<SnsVerifier>();
+        services.AddSingleton<MailingBreaker>();
+        services.AddSingleton<Cli.IOperatorCommand, ResumeCommand>();
         if (runJobs)
         {
             services.AddHostedService<BounceMailboxScheduler>();

@@ -30,6 +30,7 @@ public sealed class SendBatchJob(
     SendProgress progress,
     ReturnPath returnPath,
     BounceIntake bounces,
+    MailingBreaker breaker,
     IBackgroundJobClient jobs,
     IOptions<CampaignOptions> options,
     TimeProvider time,
@@ -52,6 +53,12 @@ public sealed class SendBatchJob(
         await using var connection = await transport.OpenAsync(cancellationToken);
         while (!cancellationToken.IsCancellationRequested)
         {
+            if (await IsPausedAsync(mailing, cancellationToken))
+            {
+                // Paused by the circuit breaker: the rest stays queued until 'resume'.
+                return;
+            }
+
             var now = time.GetUtcNow();
             var leaseUntil = now + campaign.LeaseDuration;
             var rows = await ledger.ClaimAsync(mailing, owner, campaign.BatchSize, now, leaseUntil, cancellationToken);
@@ -73,6 +80,26 @@ public sealed class SendBatchJob(
             }
         }
     }
+
+    /// <summary>
+    /// Whether the circuit breaker holds the mailing. The dispatcher judges every mailing each poll; this job judges it
+    /// too right after a batch with refusals (at most every 10 s), so a list that bounces at the door stops within a batch.
+    /// </summary>
+    private async Task<bool> IsPausedAsync(string mailing, CancellationToken cancellationToken)
+    {
+        if (_refusedSinceCheck == 0 || (_lastBreakerCheck is { } last && System.Diagnostics.Stopwatch.GetElapsedTime(last) < BreakerCheckEvery))
+        {
+            return await breaker.PausedAsync(mailing, cancellationToken) is not null;
+        }
+
+        _refusedSinceCheck = 0;
+        _lastBreakerCheck = System.Diagnostics.Stopwatch.GetTimestamp();
+        return await breaker.CheckAsync(mailing, time.GetUtcNow(), cancellationToken);
+    }
+
+    private static readonly TimeSpan BreakerCheckEvery = TimeSpan.FromSeconds(10);
+    private int _refusedSinceCheck;
+    private long? _lastBreakerCheck;
 
     /// <summary>Sends one claimed batch, row by row; false when the job should stop (server unreachable, shutdown, lease lost).</summary>
     private async Task<bool> SendAsync(ScheduledMailing mailing, IReadOnlyList<ClaimedDelivery> rows, string owner,
@@ -128,6 +155,7 @@ public sealed class SendBatchJob(
             await ledger.RecordAsync(db, owner, outcome);
             progress.Add(mailing.Mailing, outcome);
             next++;
+            _refusedSinceCheck += result == SendOutcome.Permanent ? 1 : 0;
             consecutiveTransient = result switch
             {
                 SendOutcome.Transient => consecutiveTransient + 1,

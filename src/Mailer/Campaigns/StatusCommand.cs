@@ -10,7 +10,8 @@ namespace Mailer.Campaigns;
 /// <c>status</c>: per mailing, its due time and how many were sent, failed, skipped and are still queued; then what came
 /// back, with the hard-bounce and complaint rates and a warning above what the big mailbox providers tolerate.
 /// </summary>
-public sealed class StatusCommand(CampaignClock clock, DeliveryLedger ledger, BounceStore bounces, IOptions<CampaignOptions> options) : IOperatorCommand
+public sealed class StatusCommand(CampaignClock clock, DeliveryLedger ledger, BounceStore bounces, MailingBreaker breaker, IOptions<CampaignOptions> options)
+    : IOperatorCommand
 {
     public string Verb => "status";
 
@@ -32,6 +33,14 @@ public sealed class StatusCommand(CampaignClock clock, DeliveryLedger ledger, Bo
         }
 
         await WriteBouncesAsync(output, cancellationToken);
+        foreach (var mailing in await clock.MailingsAsync(cancellationToken))
+        {
+            if (await breaker.PausedAsync(mailing.Mailing, cancellationToken) is { } reason)
+            {
+                await output.WriteLineAsync($"PAUSED: {mailing.Mailing} since {reason}; 'resume {mailing.Mailing}' continues it.");
+            }
+        }
+
         return 0;
     }
 
