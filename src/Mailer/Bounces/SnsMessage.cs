@@ -45,8 +45,20 @@ public sealed class HttpSnsCertificateSource(HttpClient http) : ISnsCertificateS
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Uri, Task<X509Certificate2>> _cache = new();
 
-    public Task<X509Certificate2> GetAsync(Uri url, CancellationToken cancellationToken) =>
-        _cache.GetOrAdd(url, async u => X509Certificate2.CreateFromPem(await http.GetStringAsync(u, CancellationToken.None)));
+    public async Task<X509Certificate2> GetAsync(Uri url, CancellationToken cancellationToken)
+    {
+        var fetch = _cache.GetOrAdd(url, async u => X509Certificate2.CreateFromPem(await http.GetStringAsync(u, CancellationToken.None)));
+        try
+        {
+            return await fetch.WaitAsync(cancellationToken);
+        }
+        catch (Exception) when (fetch.IsFaulted)
+        {
+            // Not kept: the next message fetches again.
+            _cache.TryRemove(new KeyValuePair<Uri, Task<X509Certificate2>>(url, fetch));
+            throw;
+        }
+    }
 }
 
 /// <summary>
