@@ -48,12 +48,18 @@ public sealed class BounceIntake(ReturnPath returnPath, BounceStore store, IOpti
     /// <c>550 5.1.1</c> is a hard bounce, <c>550 5.7.1</c> a policy refusal that suppresses nothing. A reply without an
     /// enhanced status code records nothing.
     /// </summary>
-    public async Task RecordRefusalAsync(long deliveryId, string reply, CancellationToken cancellationToken)
+    public Task RecordRefusalAsync(long deliveryId, string reply, CancellationToken cancellationToken) =>
+        RecordRefusalAsync(new BounceTag(BounceTagKind.Delivery, deliveryId), reply, $"smtp:d{deliveryId}", cancellationToken);
+
+    /// <summary>As for a ledger row, for the confirmation mail of one request (<paramref name="requestKey"/> tells requests apart).</summary>
+    public Task RecordConfirmationRefusalAsync(long subscriberId, string requestKey, string reply, CancellationToken cancellationToken) =>
+        RecordRefusalAsync(new BounceTag(BounceTagKind.Confirmation, subscriberId), reply, $"smtp:c{subscriberId}:{requestKey}", cancellationToken);
+
+    private async Task RecordRefusalAsync(BounceTag tag, string reply, string key, CancellationToken cancellationToken)
     {
         if (BounceClassifier.FromSmtpReply(reply) is { } report)
         {
-            var tag = new BounceTag(BounceTagKind.Delivery, deliveryId);
-            await RecordAsync(tag, report, $"smtp:d{deliveryId}", cancellationToken);
+            await RecordAsync(tag, report, key, cancellationToken);
         }
     }
 
