@@ -1,3 +1,4 @@
+using Mailer.Bounces;
 using Mailer.Campaigns;
 using Mailer.Cli;
 using Mailer.Delivery;
@@ -22,6 +23,7 @@ builder.AddRendering();
 builder.AddDelivery();
 builder.AddSubscribers();
 builder.AddCampaigns(runJobs: command is null);
+builder.AddBounces(runJobs: command is null);
 builder.AddObservability();
 builder.AddOperatorCommands();
 
@@ -35,6 +37,7 @@ app.MapMailerHosting();
 app.MapStorage();
 app.MapSubscribers();
 app.MapCampaigns();
+app.MapBounces();
 app.MapObservability();
 await app.RunAsync();
 return 0;

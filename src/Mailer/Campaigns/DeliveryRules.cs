@@ -29,6 +29,11 @@ public static class DeliveryRules
             return DeliveryDecision.Skip($"skipped: the subscriber is {subscriber.Status}");
         }
 
+        if (subscriber.SuppressedAt is not null)
+        {
+            return DeliveryDecision.Skip($"skipped: mail to the address is stopped ({subscriber.SuppressedReason})");
+        }
+
         if (mailing.HasPassedAt(now))
         {
             return DeliveryDecision.Skip("skipped: its moment passed before it could be sent");

@@ -1,4 +1,5 @@
 using Hangfire;
+using Mailer.Bounces;
 using Mailer.Delivery;
 using Mailer.Storage;
 using Mailer.Subscribers;
@@ -18,6 +19,7 @@ public sealed class DispatchJob(
     JobStorage storage,
     IBackgroundJobClient jobs,
     ConfirmationSweep confirmations,
+    MailingBreaker breaker,
     IOptions<SmtpOptions> smtp,
     IOptions<CampaignOptions> options,
     TimeProvider time,
@@ -63,6 +65,12 @@ public sealed class DispatchJob(
             if (created > 0)
             {
                 CampaignsLog.RowsCreated(logger, mailing.Mailing, created);
+            }
+
+            // A mailing that bounces too much waits for the operator ('resume'); its rows stay queued.
+            if (await breaker.CheckAsync(mailing.Mailing, now, cancellationToken))
+            {
+                continue;
             }
 
             var waiting = await ledger.CountClaimableAsync(mailing.Mailing, now, (long)smtp.Value.Connections * options.Value.BatchSize, cancellationToken);

@@ -1,4 +1,5 @@
 using Hangfire;
+using Mailer.Bounces;
 using Mailer.Delivery;
 using Mailer.Rendering;
 using Mailer.Storage;
@@ -27,6 +28,9 @@ public sealed class SendBatchJob(
     MailComposer composer,
     IMailTransport transport,
     SendProgress progress,
+    ReturnPath returnPath,
+    BounceIntake bounces,
+    MailingBreaker breaker,
     IBackgroundJobClient jobs,
     IOptions<CampaignOptions> options,
     TimeProvider time,
@@ -100,15 +104,43 @@ public sealed class SendBatchJob(
         var leaseUntil = now + campaign.LeaseDuration;
         foreach (var schedule in ByUrgency(await clock.MailingsAsync(cancellationToken), now))
         {
+            if (await IsPausedAsync(schedule.Mailing, cancellationToken))
+            {
+                // Paused by the circuit breaker: its rows stay queued until 'resume'.
+                continue;
+            }
+
             var rows = await ledger.ClaimAsync(schedule.Mailing, owner, campaign.BatchSize, now, leaseUntil, cancellationToken);
             if (rows.Count > 0)
             {
+                _batchMailing = schedule.Mailing;
                 return (schedule, rows, leaseUntil);
             }
         }
 
         return (null, [], leaseUntil);
     }
+
+    /// <summary>
+    /// Whether the circuit breaker holds the mailing. The dispatcher judges every mailing each poll; this job judges it
+    /// too right after a batch with refusals (at most every 10 s), so a list that bounces at the door stops within a batch.
+    /// </summary>
+    private async Task<bool> IsPausedAsync(string mailing, CancellationToken cancellationToken)
+    {
+        if (_refusedSinceCheck == 0 || mailing != _batchMailing || (_lastBreakerCheck is { } last && System.Diagnostics.Stopwatch.GetElapsedTime(last) < BreakerCheckEvery))
+        {
+            return await breaker.PausedAsync(mailing, cancellationToken) is not null;
+        }
+
+        _refusedSinceCheck = 0;
+        _lastBreakerCheck = System.Diagnostics.Stopwatch.GetTimestamp();
+        return await breaker.CheckAsync(mailing, time.GetUtcNow(), cancellationToken);
+    }
+
+    private static readonly TimeSpan BreakerCheckEvery = TimeSpan.FromSeconds(10);
+    private int _refusedSinceCheck;   // refusals in the batches of _batchMailing since the breaker last judged it
+    private string? _batchMailing;
+    private long? _lastBreakerCheck;
 
     /// <summary>Sends one claimed batch, row by row; false when the job should stop (server or store unreachable, shutdown, lease lost).</summary>
     private async Task<bool> SendAsync(ScheduledMailing mailing, IReadOnlyList<ClaimedDelivery> rows, string owner,
@@ -171,6 +203,7 @@ public sealed class SendBatchJob(
                 progress.Add(mailing.Mailing, outcome);
                 metrics.Messages(mailing.Mailing, outcome.Status);
                 next++;
+                _refusedSinceCheck += result == SendOutcome.Permanent ? 1 : 0;
                 consecutiveTransient = result switch
                 {
                     SendOutcome.Transient => consecutiveTransient + 1,
@@ -225,7 +258,7 @@ public sealed class SendBatchJob(
         }
 
         // The message in flight finishes even when the host is stopping: its outcome must reach the ledger.
-        var result = await connection.SendAsync(message, CancellationToken.None);
+        var result = await connection.SendAsync(message, returnPath.ForDelivery(row.Id), CancellationToken.None);
         now = time.GetUtcNow();
         switch (result.Outcome)
         {
@@ -233,6 +266,8 @@ public sealed class SendBatchJob(
                 return (DeliveryOutcome.Sent(row.Id, now, message.MessageId, result.Reply), result.Outcome);
             case SendOutcome.Permanent:
                 CampaignsLog.Rejected(logger, row.Id, mailing.Mailing, result.Reply);
+                // 550 5.1.1 at the door counts as a hard bounce of the address, as a DSN would.
+                await bounces.RecordRefusalAsync(row.Id, result.Reply, CancellationToken.None);
                 return (DeliveryOutcome.Finished(row.Id, "failed", attempted: true, now, result.Reply), result.Outcome);
             default:
                 if (row.Attempts + 1 >= campaign.MaxAttempts)

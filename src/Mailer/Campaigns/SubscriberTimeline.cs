@@ -1,17 +1,22 @@
 using System.Globalization;
+using Mailer.Bounces;
 using Mailer.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Mailer.Campaigns;
 
-/// <summary>One subscriber's campaign: who they are, and per mailing what they received or will receive, or why not.</summary>
-public sealed record TimelineView(SubscriberSnapshot Subscriber, string Summary, IReadOnlyList<(string Mailing, string Explanation)> Mailings);
+/// <summary>
+/// One subscriber's campaign: who they are, since when and why no mail goes to them (a bounce or complaint; null while
+/// mail goes), per mailing what they received or will receive, or why not, and every report that came back.
+/// </summary>
+public sealed record TimelineView(SubscriberSnapshot Subscriber, string Summary, string? Stopped,
+    IReadOnlyList<(string Mailing, string Explanation)> Mailings, IReadOnlyList<string> Reports);
 
 /// <summary>
 /// The timeline of one address, for the <c>timeline</c> command and the dashboard's campaign page: each mailing's due
 /// time, and for a subscriber what they received (time and server reply) and what they will receive, or why not.
 /// </summary>
-public sealed class SubscriberTimeline(CampaignClock clock, DeliveryLedger ledger, IOptions<CampaignOptions> options)
+public sealed class SubscriberTimeline(CampaignClock clock, DeliveryLedger ledger, BounceStore bounces, IOptions<CampaignOptions> options)
 {
     public Task<IReadOnlyList<ScheduledMailing>> MailingsAsync(CancellationToken cancellationToken) => clock.MailingsAsync(cancellationToken);
 
@@ -27,10 +32,22 @@ public sealed class SubscriberTimeline(CampaignClock clock, DeliveryLedger ledge
         var summary = $"subscriber #{subscriber.Id}: {subscriber.Status}, platforms {subscriber.Platforms}"
             + (subscriber.DonePlatforms.Length > 0 ? $", done {subscriber.DonePlatforms}" : "")
             + (subscriber.ConfirmedAt is { } c ? $", confirmed {Local(DateTimeOffset.FromUnixTimeMilliseconds(c))}" : "");
+        var suppression = await bounces.SuppressionAsync(subscriber.Id, cancellationToken);
+        var stopped = suppression is { } s ? $"no mail since {Local(s.At)}: {s.Reason}" : null;
         var history = (await ledger.HistoryAsync(subscriber.Id, cancellationToken)).ToDictionary(h => h.Mailing);
         var mailings = await clock.MailingsAsync(cancellationToken);
-        return new TimelineView(subscriber, summary,
-            [.. mailings.Select(m => (m.Mailing, Explain(m, subscriber, history.GetValueOrDefault(m.Mailing), now)))]);
+        var reports = (await bounces.EventsAsync(subscriber.Id, cancellationToken)).Select(report =>
+        {
+            var of = report.Mailing is null ? "" : $" of {report.Mailing}";
+            var status = report.Status is null ? "" : $" {report.Status}";
+            var diagnostic = string.IsNullOrEmpty(report.Diagnostic) ? "" : $": {report.Diagnostic}";
+            return $"{Local(DateTimeOffset.FromUnixTimeMilliseconds(report.ReceivedAt))} {report.Kind}{status}{of} ({report.Source}){diagnostic}";
+        });
+        return new TimelineView(subscriber, summary, stopped,
+            [.. mailings.Select(m => (m.Mailing, history.ContainsKey(m.Mailing) || suppression is null
+                ? Explain(m, subscriber, history.GetValueOrDefault(m.Mailing), now)
+                : "will not receive it: mail to the address is stopped"))],
+            [.. reports]);
     }
 
     private string Explain(ScheduledMailing mailing, SubscriberSnapshot subscriber, DeliveryRecord? record, DateTimeOffset now)

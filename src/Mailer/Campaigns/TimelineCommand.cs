@@ -48,9 +48,19 @@ public sealed class TimelineCommand(SubscriberTimeline timeline, IOptions<Campai
 
         await output.WriteLineAsync();
         await output.WriteLineAsync(view.Summary);
+        if (view.Stopped is not null)
+        {
+            await output.WriteLineAsync($"  {view.Stopped}");
+        }
+
         foreach (var (mailing, explanation) in view.Mailings)
         {
             await output.WriteLineAsync($"  {mailing,-16} {explanation}");
+        }
+
+        foreach (var report in view.Reports)
+        {
+            await output.WriteLineAsync($"  {"came back",-16} {report}");
         }
 
         return 0;

@@ -41,7 +41,7 @@ public sealed class PickupDirectoryTransport(string directory, TimeProvider time
         File.Delete(probe);
     }
 
-    private async Task<SendResult> WriteAsync(MimeMessage message, CancellationToken cancellationToken)
+    private async Task<SendResult> WriteAsync(MimeMessage message, string? envelopeSender, CancellationToken cancellationToken)
     {
         var id = Guid.NewGuid().ToString("N");
         var temporary = Path.Combine(Directory, $".tmp-{id}");
@@ -57,6 +57,13 @@ public sealed class PickupDirectoryTransport(string directory, TimeProvider time
             else
             {
                 message.Prepare(EncodingConstraint.SevenBit, 998);
+            }
+
+            if (envelopeSender is not null)
+            {
+                // Where an MTA's final delivery records the envelope sender; unsigned, so the signature still holds.
+                message.Headers.Remove(HeaderId.ReturnPath);
+                message.Headers.Insert(0, new Header(HeaderId.ReturnPath, $"<{envelopeSender}>"));
             }
             await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true))
             {
@@ -103,8 +110,8 @@ public sealed class PickupDirectoryTransport(string directory, TimeProvider time
 
     private sealed class Connection(PickupDirectoryTransport transport) : IMailConnection
     {
-        public Task<SendResult> SendAsync(MimeMessage message, CancellationToken cancellationToken) =>
-            transport.WriteAsync(message, cancellationToken);
+        public Task<SendResult> SendAsync(MimeMessage message, string? envelopeSender, CancellationToken cancellationToken) =>
+            transport.WriteAsync(message, envelopeSender, cancellationToken);
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }

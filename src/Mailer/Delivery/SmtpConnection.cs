@@ -20,7 +20,7 @@ internal sealed class SmtpConnection(SmtpTransport transport) : IMailConnection
     private long _lastUsed;
     private bool _disposed;
 
-    public async Task<SendResult> SendAsync(MimeMessage message, CancellationToken cancellationToken)
+    public async Task<SendResult> SendAsync(MimeMessage message, string? envelopeSender, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         await transport.Pacer.WaitAsync(cancellationToken);
@@ -40,7 +40,9 @@ internal sealed class SmtpConnection(SmtpTransport transport) : IMailConnection
         var handedOver = transport.Time.GetTimestamp();
         try
         {
-            var reply = await client.SendAsync(message, cancellationToken);
+            var reply = envelopeSender is null
+                ? await client.SendAsync(message, cancellationToken)
+                : await client.SendAsync(message, new MailboxAddress("", envelopeSender), message.GetRecipients(onlyUnique: true), cancellationToken);
             _lastUsed = transport.Time.GetTimestamp();
             transport.Metrics?.SmtpAnswer(transport.Time.GetElapsedTime(handedOver, _lastUsed), accepted: true);
             return SendResult.Accepted($"250 {reply}");

@@ -19,6 +19,18 @@ public enum SmtpSecurity
     Auto,
 }
 
+public static class SmtpSecurityExtensions
+{
+    /// <summary>MailKit's option for <paramref name="security"/> (SMTP and IMAP); MailKit's <c>Auto</c> is TLS on connect for 465 and 993, else STARTTLS when offered.</summary>
+    public static MailKit.Security.SecureSocketOptions ToSecureSocketOptions(this SmtpSecurity security) => security switch
+    {
+        SmtpSecurity.None => MailKit.Security.SecureSocketOptions.None,
+        SmtpSecurity.StartTls => MailKit.Security.SecureSocketOptions.StartTls,
+        SmtpSecurity.SslOnConnect => MailKit.Security.SecureSocketOptions.SslOnConnect,
+        _ => MailKit.Security.SecureSocketOptions.Auto,
+    };
+}
+
 /// <summary>The <c>Smtp</c> section: where mails go. Without a <see cref="Host"/> they are written to <see cref="PickupDirectory"/>.</summary>
 public sealed class SmtpOptions : IValidatableObject
 {

@@ -30,13 +30,7 @@ public sealed class SmtpTransport : IMailTransport
     {
         _options = options.Value;
         _host = _options.Host?.Trim() ?? throw new ArgumentException("Smtp:Host is required for SMTP.", nameof(options));
-        _security = _options.Security switch
-        {
-            SmtpSecurity.None => SecureSocketOptions.None,
-            SmtpSecurity.StartTls => SecureSocketOptions.StartTls,
-            SmtpSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
-            _ => SecureSocketOptions.Auto,
-        };
+        _security = _options.Security.ToSecureSocketOptions();
         Pacer = new SendPacer(time, _options.MaxMessagesPerSecond);
         _dkim = dkim;
         _trust = new RelayTrust(_options);

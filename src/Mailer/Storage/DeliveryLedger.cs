@@ -43,6 +43,11 @@ public sealed class SendingState
     public string Status { get; init; } = "";
 
     public long? LastOtherSentAt { get; init; }
+
+    /// <summary>Since when no mail goes to the address (a hard bounce, soft ones in a row); null while it does.</summary>
+    public long? SuppressedAt { get; init; }
+
+    public string? SuppressedReason { get; init; }
 }
 
 /// <summary>Counts of one mailing's ledger rows by status.</summary>
@@ -255,6 +260,7 @@ public sealed class DeliveryLedger(Database database)
             """
             SELECT s.email AS Email, s.locale AS Locale, s.platforms AS Platforms,
                    s.done_platforms AS DonePlatforms, s.status AS Status,
+                   s.suppressed_at AS SuppressedAt, s.suppressed_reason AS SuppressedReason,
                    (SELECT MAX(o.sent_at) FROM deliveries o WHERE o.subscriber_id = s.id AND o.mailing <> @Mailing) AS LastOtherSentAt
             FROM subscribers s WHERE s.id = @SubscriberId
             """,

@@ -10,7 +10,7 @@ public sealed partial class SubscriberStore
         RETURNING id
         """;
 
-    private const string SelectIdAndStatusByEmail = "SELECT id AS Id, status AS Status FROM subscribers WHERE email = @Email";
+    private const string SelectIdAndStatusByEmail = "SELECT id AS Id, status AS Status, suppressed_at AS SuppressedAt FROM subscribers WHERE email = @Email";
 
     private const string UpdatePendingChoices = """
         UPDATE subscribers SET locale = @Locale, platforms = @Platforms
@@ -29,6 +29,14 @@ public sealed partial class SubscriberStore
         WHERE id = @Id AND status = 'unsubscribed'
         """;
 
+    // A confirmed address whose mail bounces (suppressed) that signs up again: pending, it must confirm again, which
+    // proves the mailbox takes mail; confirming lifts the suppression.
+    private const string ReopenSuppressed = """
+        UPDATE subscribers
+        SET status = 'pending', locale = @Locale, platforms = @Platforms, confirmed_at = NULL, confirm_requested_at = @Now
+        WHERE id = @Id AND status = 'confirmed' AND suppressed_at IS NOT NULL
+        """;
+
     private const string InsertConsent = """
         INSERT INTO consents (subscriber_id, source, consent_text_version, given_at, client_ip, user_agent)
         VALUES (@SubscriberId, @Source, @Version, @Now, @ClientIp, @UserAgent)
@@ -42,7 +50,7 @@ public sealed partial class SubscriberStore
         """;
 
     private const string ConfirmPending = """
-        UPDATE subscribers SET status = 'confirmed', confirmed_at = @At
+        UPDATE subscribers SET status = 'confirmed', confirmed_at = @At, suppressed_at = NULL, suppressed_reason = NULL
         WHERE id = @Id AND status = 'pending'
         """;
 

@@ -33,12 +33,13 @@ public sealed partial class SubscriberStore(Database database) : ISubscriberStor
         }
         else
         {
-            var existing = await connection.QuerySingleAsync<(long Id, string Status)>(
+            var existing = await connection.QuerySingleAsync<(long Id, string Status, long? SuppressedAt)>(
                 Command(SelectIdAndStatusByEmail, new { signup.Email }, transaction));
             result = ParseStatus(existing.Status) switch
             {
+                SubscriberStatus.Confirmed when existing.SuppressedAt is not null => await ReopenAsync(existing.Id, ReopenSuppressed),
                 SubscriberStatus.Confirmed => new SignupResult(existing.Id, SignupOutcome.AlreadyConfirmed, false),
-                SubscriberStatus.Unsubscribed => await ReopenAsync(existing.Id),
+                SubscriberStatus.Unsubscribed => await ReopenAsync(existing.Id, ReopenUnsubscribed),
                 _ => await RefreshPendingAsync(existing.Id),
             };
         }
@@ -58,9 +59,9 @@ public sealed partial class SubscriberStore(Database database) : ISubscriberStor
 
         return result;
 
-        async Task<SignupResult> ReopenAsync(long id)
+        async Task<SignupResult> ReopenAsync(long id, string reopen)
         {
-            await connection.ExecuteAsync(Command(ReopenUnsubscribed, new { Id = id, choices.Locale, choices.Platforms, Now = at }, transaction));
+            await connection.ExecuteAsync(Command(reopen, new { Id = id, choices.Locale, choices.Platforms, Now = at }, transaction));
             return new SignupResult(id, SignupOutcome.Resubscribed, ConfirmationRequested: true);
         }
 

@@ -1,4 +1,5 @@
 using Hangfire.States;
+using Mailer.Bounces;
 using Mailer.Delivery;
 using Mailer.Rendering;
 using Microsoft.Extensions.Options;
@@ -16,6 +17,7 @@ namespace Mailer.Subscribers;
 public sealed class ConfirmMailJob(
     ISubscriberStore store,
     IConfirmationMailer mailer,
+    BounceIntake bounces,
     IOptions<SubscribersOptions> options,
     TimeProvider time,
     ILogger<ConfirmMailJob> logger)
@@ -85,9 +87,11 @@ public sealed class ConfirmMailJob(
                 SubscribersLog.ConfirmationMailSent(logger, subscriberId);
                 break;
             case SendOutcome.Permanent:
-                // The server refused the address for good; asking again would be refused again.
+                // The server refused the address for good; asking again would be refused again. 550 5.1.1 counts as a hard bounce.
                 await store.MarkConfirmationSentAsync(claim, time.GetUtcNow(), cancellationToken);
                 SubscribersLog.ConfirmationMailRejected(logger, subscriberId);
+                await bounces.RecordConfirmationRefusalAsync(subscriberId,
+                    claim.RequestedAt.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture), result.Reply, cancellationToken);
                 break;
             default:
                 await store.ReleaseConfirmationClaimAsync(claim, cancellationToken);

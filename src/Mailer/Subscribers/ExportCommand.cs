@@ -12,7 +12,9 @@ namespace Mailer.Subscribers;
 /// consent record has one with empty consent columns), streamed from the store. Times are ISO 8601 in UTC.
 /// A field that a spreadsheet would run as a formula (starting with <c>=</c> <c>+</c> <c>-</c> <c>@</c>, tab
 /// or CR) is written with a leading <c>'</c>, as OWASP recommends against CSV injection. A file is written
-/// beside its destination, readable by its owner only, and renamed into place when complete.
+/// beside its destination, readable by its owner only, and renamed into place when complete. The last columns say since
+/// when and why no mail goes to the address, and every report that came back for it (date, kind, DSN status, source,
+/// diagnostic; <c> | </c> between them).
 /// </summary>
 public sealed class ExportCommand(Database database) : IOperatorCommand
 {
@@ -21,7 +23,7 @@ public sealed class ExportCommand(Database database) : IOperatorCommand
     [
         "email", "locale", "platforms", "done_platforms", "status", "created_at", "confirmed_at", "unsubscribed_at",
         "consent_source", "consent_text_version", "consent_given_at", "consent_client_ip", "consent_user_agent",
-        "consent_confirmed_at", "consent_confirm_ip",
+        "consent_confirmed_at", "consent_confirm_ip", "suppressed_at", "suppressed_reason", "bounces",
     ];
 
     public string Verb => "export";
@@ -78,6 +80,10 @@ public sealed class ExportCommand(Database database) : IOperatorCommand
         csv.WriteHeader(Columns);
         var (lines, subscribers, previous) = (0L, 0L, 0L);
         await using var connection = await database.OpenAsync(cancellationToken);
+        var bounces = (await connection.QueryAsync<OperatorData.ExportBounce>(OperatorData.ExportBounceEvents))
+            .GroupBy(b => b.SubscriberId)
+            .ToDictionary(g => g.Key, g => string.Join(" | ", g.Select(b =>
+                $"{Iso(b.ReceivedAt)} {b.Kind}{(b.Status is null ? "" : " " + b.Status)} ({b.Source}){(string.IsNullOrEmpty(b.Diagnostic) ? "" : ": " + b.Diagnostic)}")));
         var rows = connection.QueryUnbufferedAsync<OperatorData.ExportRow>(OperatorData.ExportSubscribersWithConsents);
         await foreach (var row in rows.WithCancellation(cancellationToken))
         {
@@ -96,6 +102,9 @@ public sealed class ExportCommand(Database database) : IOperatorCommand
             csv.WriteField(row.UserAgent);
             csv.WriteField(Iso(row.ConsentConfirmedAt));
             csv.WriteField(row.ConfirmIp);
+            csv.WriteField(Iso(row.SuppressedAt));
+            csv.WriteField(row.SuppressedReason);
+            csv.WriteField(bounces.GetValueOrDefault(row.SubscriberId));
             await csv.EndRecordAsync(cancellationToken);
             lines++;
             if (row.SubscriberId != previous)

@@ -1,3 +1,4 @@
+using Mailer.Bounces;
 using Mailer.Delivery;
 using Mailer.Rendering;
 
@@ -21,12 +22,12 @@ public interface IConfirmationSender : IAsyncDisposable
 /// <c>confirm</c> templates with the subscriber's links, the configured transport (SMTP or pickup folder)
 /// sends it on a connection of its own; confirmations must not wait for a campaign batch.
 /// </summary>
-public sealed class TransportConfirmationMailer(MailComposer composer, IMailTransport transport, TimeProvider time) : IConfirmationMailer
+public sealed class TransportConfirmationMailer(MailComposer composer, IMailTransport transport, ReturnPath returnPath, TimeProvider time) : IConfirmationMailer
 {
     public async Task<IConfirmationSender> OpenAsync(CancellationToken cancellationToken) =>
-        new Sender(composer, await transport.OpenAsync(cancellationToken), time);
+        new Sender(composer, await transport.OpenAsync(cancellationToken), returnPath, time);
 
-    private sealed class Sender(MailComposer composer, IMailConnection connection, TimeProvider time) : IConfirmationSender
+    private sealed class Sender(MailComposer composer, IMailConnection connection, ReturnPath returnPath, TimeProvider time) : IConfirmationSender
     {
         public async Task<SendResult> SendConfirmationAsync(Recipient recipient, CancellationToken cancellationToken)
         {
@@ -41,7 +42,7 @@ public sealed class TransportConfirmationMailer(MailComposer composer, IMailTran
                 return SendResult.Permanent("not sent: " + e.GetType().Name);
             }
 
-            return await connection.SendAsync(message, cancellationToken);
+            return await connection.SendAsync(message, returnPath.ForConfirmation(recipient.SubscriberId), cancellationToken);
         }
 
         public ValueTask DisposeAsync() => connection.DisposeAsync();

@@ -43,16 +43,25 @@ public static class OperatorData
                s.confirmed_at AS ConfirmedAt, s.unsubscribed_at AS UnsubscribedAt,
                c.source AS ConsentSource, c.consent_text_version AS ConsentTextVersion, c.given_at AS ConsentGivenAt,
                c.client_ip AS ClientIp, c.user_agent AS UserAgent, c.confirmed_at AS ConsentConfirmedAt,
-               c.confirm_ip AS ConfirmIp
+               c.confirm_ip AS ConfirmIp, s.suppressed_at AS SuppressedAt, s.suppressed_reason AS SuppressedReason
         FROM subscribers s
         LEFT JOIN consents c ON c.subscriber_id = s.id
         ORDER BY s.id, c.id
         """;
 
+    // What came back for each subscriber's mail, oldest first; few rows next to the subscribers, read whole before the export.
+    internal const string ExportBounceEvents = """
+        SELECT subscriber_id AS SubscriberId, kind AS Kind, source AS Source, status AS Status, diagnostic AS Diagnostic, received_at AS ReceivedAt
+        FROM bounce_events ORDER BY subscriber_id, received_at, id
+        """;
+
+    internal sealed record ExportBounce(long SubscriberId, string Kind, string Source, string? Status, string? Diagnostic, long ReceivedAt);
+
     internal const string FindSubscriberByEmail = "SELECT id FROM subscribers WHERE email = @email";
 
     // Explicit deletes (not only ON DELETE CASCADE), children first, so the erasure does not depend on
     // foreign key enforcement being on and the counts can be reported.
+    internal const string DeleteBounceEvents = "DELETE FROM bounce_events WHERE subscriber_id = @id";
     internal const string DeleteDeliveries = "DELETE FROM deliveries WHERE subscriber_id = @id";
     internal const string DeleteLinkEvents = "DELETE FROM link_events WHERE subscriber_id = @id";
     internal const string DeleteConsents = "DELETE FROM consents WHERE subscriber_id = @id";
@@ -63,7 +72,7 @@ public static class OperatorData
         long SubscriberId, string Email, string Locale, string Platforms, string DonePlatforms, string Status,
         long CreatedAt, long? ConfirmedAt, long? UnsubscribedAt,
         string? ConsentSource, string? ConsentTextVersion, long? ConsentGivenAt,
-        string? ClientIp, string? UserAgent, long? ConsentConfirmedAt, string? ConfirmIp);
+        string? ClientIp, string? UserAgent, long? ConsentConfirmedAt, string? ConfirmIp, long? SuppressedAt, string? SuppressedReason);
 
     /// <summary>What an erasure removed.</summary>
     internal sealed record Erased(int Consents, int LinkEvents, int Deliveries);
@@ -79,6 +88,8 @@ public static class OperatorData
             return null;
         }
 
+        // What came back for their mail (a DSN's diagnostic often names the address) goes first, with the rest.
+        await connection.ExecuteAsync(DeleteBounceEvents, new { id }, transaction);
         var erased = new Erased(
             Deliveries: await connection.ExecuteAsync(DeleteDeliveries, new { id }, transaction),
             LinkEvents: await connection.ExecuteAsync(DeleteLinkEvents, new { id }, transaction),

@@ -31,6 +31,7 @@ internal static partial class HostileRoutes
         "GET /go/{token}/{platform}", "GET /done/{token}/{platform}", "POST /done/{token}/{platform}",
         "* /healthz", "* /healthz/live", "* /healthz/ready", "* /metrics",
         "GET /openapi/{documentName}.json",
+        "POST /webhooks/bounces/{provider}",
 
         // Hangfire's dashboard: pages, their scripts and fonts, and the commands behind its buttons (POST).
         "* /hangfire", "* /hangfire/stats", "* /hangfire/js[0-9]+", "* /hangfire/css[0-9]+", "* /hangfire/css-dark[0-9]+",

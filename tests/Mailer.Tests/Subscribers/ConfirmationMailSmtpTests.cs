@@ -49,6 +49,8 @@ public partial class ConfirmationMailSmtpTests
         var subscriber = (await app.Store.FindByEmailAsync("anna@example.de", Cancel))!;
         Assert.Equal(staysDue, subscriber.AwaitsConfirmationMail);
         Assert.Equal(SubscriberStatus.Pending, subscriber.Status);
+        var reports = await app.Services.GetRequiredService<Mailer.Bounces.BounceStore>().EventsAsync(subscriber.Id, Cancel);
+        Assert.Equal(staysDue ? [] : ["hard 5.1.1 smtp"], reports.Select(r => $"{r.Kind} {r.Status} {r.Source}"));   // 550 5.1.1 counts as a hard bounce
     }
 
     [Fact]

@@ -6,7 +6,7 @@ namespace Mailer.Tests.Subscribers;
 
 public class EraseCommandTests
 {
-    private static readonly string[] Tables = ["subscribers", "consents", "link_events", "deliveries"];
+    private static readonly string[] Tables = ["subscribers", "consents", "link_events", "deliveries", "bounce_events"];
 
     [Fact]
     public async Task Erase_RemovesEveryRowOfThatPerson_AndNothingOfOthers()
@@ -95,7 +95,7 @@ public class EraseCommandTests
         Assert.Contains("usage: mailer erase ADDRESS", result.Error);
     }
 
-    /// <summary>A subscriber with two of everything: consents, link events, deliveries.</summary>
+    /// <summary>A subscriber with two of everything: consents, link events, deliveries, reports that came back.</summary>
     internal static async Task<long> RecordEverythingAsync(OperatorHost host, string email)
     {
         var id = await host.InsertSubscriberAsync(email);
@@ -106,8 +106,10 @@ public class EraseCommandTests
             INSERT INTO link_events (subscriber_id, kind, platform, at) VALUES (@id, 'click', 'facebook', 3), (@id, 'done', 'facebook', 4);
             INSERT INTO deliveries (subscriber_id, mailing, status, created_at, updated_at, not_before)
             VALUES (@id, 'confirm', 'sent', 5, 5, 5), (@id, 'announcement', 'queued', 6, 6, 6);
+            INSERT INTO bounce_events (subscriber_id, kind, source, status, diagnostic, received_at, report_key)
+            VALUES (@id, 'hard', 'dsn', '5.1.1', 'unknown user', 7, @email || '-a'), (@id, 'complaint', 'arf', NULL, NULL, 8, @email || '-b');
             """,
-            new { id });
+            new { id, email });
         return id;
     }
 

@@ -28,11 +28,11 @@ public class ExportCommandTests
         Assert.Equal(ExportCommand.Columns, rows[0]);
         Assert.Equal(
             ["anna@example.org", "de", "facebook,instagram", "", "confirmed", "2024-05-10T12:00:00.000Z", "2024-04-01T08:00:00.000Z", "",
-                "import", "newsletter-2023", "2024-04-01T08:00:00.000Z", "", "", "", ""],
+                "import", "newsletter-2023", "2024-04-01T08:00:00.000Z", "", "", "", "", "", "", ""],
             rows[1]);
         Assert.Equal(
             ["bert@example.org", "en", "instagram", "", "confirmed", "2024-05-10T12:00:00.000Z", "2024-04-02T08:00:00.250Z", "",
-                "import", "Messe, Stand 4", "2024-04-02T08:00:00.250Z", "", "", "", ""],
+                "import", "Messe, Stand 4", "2024-04-02T08:00:00.250Z", "", "", "", "", "", "", ""],
             rows[2]);
         Assert.Equal(3, rows.Count);
     }
@@ -58,10 +58,33 @@ public class ExportCommandTests
         Assert.Equal(4, rows.Count);
         Assert.Equal(
             ["anna@example.org", "de", "facebook,instagram", "facebook", "unsubscribed", "2023-11-14T22:13:20.000Z", "2023-11-14T22:14:20.000Z", "2023-11-14T22:15:20.000Z",
-                "form", "v1", "2023-11-14T22:13:20.000Z", "203.0.113.7", "Mozilla/5.0 (X11)", "2023-11-14T22:14:20.000Z", "203.0.113.8"],
+                "form", "v1", "2023-11-14T22:13:20.000Z", "203.0.113.7", "Mozilla/5.0 (X11)", "2023-11-14T22:14:20.000Z", "203.0.113.8", "", "", ""],
             rows[1]);
-        Assert.Equal(["anna@example.org", "api", "v2", "2023-11-14T22:14:50.000Z", "", "", "", ""], rows[2].Take(1).Concat(rows[2].Skip(8)));
-        Assert.Equal(["bert@example.org", "", "", "", "", "", "", ""], rows[3].Take(1).Concat(rows[3].Skip(8)));
+        Assert.Equal(["anna@example.org", "api", "v2", "2023-11-14T22:14:50.000Z", "", "", "", "", "", "", ""], rows[2].Take(1).Concat(rows[2].Skip(8)));
+        Assert.Equal(["bert@example.org", "", "", "", "", "", "", "", "", "", ""], rows[3].Take(1).Concat(rows[3].Skip(8)));
+    }
+
+    [Fact]
+    public async Task Export_ShowsSinceWhenMailIsStopped_AndEveryReportThatCameBack()
+    {
+        await using var host = await OperatorHost.StartAsync("export");
+        var anna = await host.InsertSubscriberAsync("anna@example.org");
+        await host.InsertSubscriberAsync("bert@example.org");
+        await host.ExecuteAsync(
+            """
+            UPDATE subscribers SET suppressed_at = 1714557641000, suppressed_reason = 'hard bounce 5.1.1' WHERE id = @anna;
+            INSERT INTO bounce_events (subscriber_id, kind, source, status, diagnostic, received_at, report_key)
+            VALUES (@anna, 'soft', 'dsn', '4.2.2', 'smtp; 452 4.2.2 Mailbox full', 1714471241000, 'a'),
+                   (@anna, 'hard', 'dsn', '5.1.1', 'X-Postfix; unknown user', 1714557641000, 'b');
+            """,
+            new { anna });
+
+        var rows = Read((await host.RunAsync("export", "-")).Output);
+
+        Assert.Equal(["2024-05-01T10:00:41.000Z", "hard bounce 5.1.1",
+            "2024-04-30T10:00:41.000Z soft 4.2.2 (dsn): smtp; 452 4.2.2 Mailbox full | 2024-05-01T10:00:41.000Z hard 5.1.1 (dsn): X-Postfix; unknown user"],
+            rows[1][^3..]);
+        Assert.Equal(["", "", ""], rows[2][^3..]);
     }
 
     [Fact]
