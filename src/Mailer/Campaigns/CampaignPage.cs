@@ -16,7 +16,9 @@ internal sealed record CampaignPageModel(
     string FormField,
     string FormToken)
 {
-    public sealed record Mailing(ScheduledMailing Schedule, string DueLocal, MailingCounts Counts, double PerSecond, IReadOnlyList<(string At, DeliveryFailure Failure)> Failures);
+    /// <param name="Paused">Why the circuit breaker holds the mailing (<c>resume</c> continues it); null while it sends.</param>
+    public sealed record Mailing(ScheduledMailing Schedule, string DueLocal, MailingCounts Counts, double PerSecond,
+        IReadOnlyList<(string At, DeliveryFailure Failure)> Failures, string? Paused = null);
 }
 
 /// <summary>
@@ -71,6 +73,7 @@ internal sealed class CampaignPage : IDashboardDispatcher
         var readings = services.GetRequiredService<LedgerReadings>();
         var timeline = services.GetRequiredService<SubscriberTimeline>();
         var rate = services.GetRequiredService<MailerMetrics>().Rate;
+        var breaker = services.GetRequiredService<Bounces.MailingBreaker>();
         var cancel = http.RequestAborted;
 
         var counts = (await ledger.CountsAsync(cancel)).ToDictionary(c => c.Mailing);
@@ -79,7 +82,8 @@ internal sealed class CampaignPage : IDashboardDispatcher
         {
             var failures = await readings.LastFailuresAsync(mailing.Mailing, FailuresShown, cancel);
             mailings.Add(new(mailing, timeline.Local(mailing.Due), counts.GetValueOrDefault(mailing.Mailing) ?? new MailingCounts { Mailing = mailing.Mailing },
-                rate.PerSecond(mailing.Mailing), [.. failures.Select(f => (timeline.Local(DateTimeOffset.FromUnixTimeMilliseconds(f.UpdatedAt)), f))]));
+                rate.PerSecond(mailing.Mailing), [.. failures.Select(f => (timeline.Local(DateTimeOffset.FromUnixTimeMilliseconds(f.UpdatedAt)), f))],
+                await breaker.PausedAsync(mailing.Mailing, cancel)));
         }
 
         string? lookedUp = null;

@@ -18,7 +18,7 @@ internal static class CampaignPageHtml
         foreach (var mailing in model.Mailings)
         {
             var c = mailing.Counts;
-            html.Append(Invariant($"""<tr data-mailing="{E(mailing.Schedule.Mailing)}"><td>{E(mailing.Schedule.Mailing)}</td><td>{E(mailing.DueLocal)}</td><td>{c.Recipients}</td><td>{c.Sent}</td><td>{c.Failed}</td><td>{c.Skipped}</td><td>{c.Queued + c.Sending}</td><td>"""));
+            html.Append(Invariant($"""<tr data-mailing="{E(mailing.Schedule.Mailing)}"><td>{E(mailing.Schedule.Mailing)}{Paused(mailing.Paused)}</td><td>{E(mailing.DueLocal)}</td><td>{c.Recipients}</td><td>{c.Sent}</td><td>{c.Failed}</td><td>{c.Skipped}</td><td>{c.Queued + c.Sending}</td><td>"""));
             html.Append(ProgressBar(c)).Append(Invariant($"</td><td>{mailing.PerSecond:0.##}/s</td></tr>"));
         }
 
@@ -38,6 +38,10 @@ internal static class CampaignPageHtml
         html.Append("</div></div>");
         return html.ToString();
     }
+
+    /// <summary>The circuit breaker's mark on a paused mailing, with its reason; nothing while it sends.</summary>
+    private static string Paused(string? reason) =>
+        reason is null ? "" : $""" <span class="label label-danger mailer-paused" title="{E(reason)}">paused</span><br><small>{E(reason)}; <code>resume</code> continues it</small>""";
 
     private static string ProgressBar(Storage.MailingCounts c)
     {
@@ -69,10 +73,21 @@ internal static class CampaignPageHtml
             return html.Append(Invariant($"""<p class="mailer-timeline-none">No subscriber with the address {E(model.LookedUp)}.</p>""")).ToString();
         }
 
-        html.Append(Invariant($"""<div class="mailer-timeline"><p>{E(timeline.Summary)}</p><table class="table table-condensed"><tbody>"""));
+        html.Append(Invariant($"""<div class="mailer-timeline"><p>{E(timeline.Summary)}</p>"""));
+        if (timeline.Stopped is not null)
+        {
+            html.Append(Invariant($"""<p class="mailer-stopped text-danger">{E(timeline.Stopped)}</p>"""));
+        }
+
+        html.Append("""<table class="table table-condensed"><tbody>""");
         foreach (var (mailing, explanation) in timeline.Mailings)
         {
             html.Append(Invariant($"""<tr><th>{E(mailing)}</th><td>{E(explanation)}</td></tr>"""));
+        }
+
+        foreach (var report in timeline.Reports)
+        {
+            html.Append(Invariant($"""<tr class="mailer-report"><th>came back</th><td>{E(report)}</td></tr>"""));
         }
 
         return html.Append("</tbody></table></div>").ToString();

@@ -39,6 +39,11 @@ public sealed class CircuitBreakerTests
         var paused = await RunAsync(host, "status");
         var queuedWhilePaused = await host.CountAsync("SELECT COUNT(*) FROM deliveries WHERE mailing = 'announcement' AND status = 'queued'");
         var sentWhilePaused = smtp.Messages.Count;
+        var dashboard = new HttpClient(host.Server.CreateHandler(context => context.Connection.RemoteIpAddress = System.Net.IPAddress.Loopback))
+        {
+            BaseAddress = new Uri("http://localhost"),
+        };
+        var page = await dashboard.GetStringAsync("/hangfire/campaign", TestContext.Current.CancellationToken);
 
         var resume = await RunAsync(host, "resume", "announcement");
         await host.WaitUntilSettledAsync("announcement", 30);
@@ -48,6 +53,9 @@ public sealed class CircuitBreakerTests
         Assert.Contains("10 hard bounces of 10 messages", paused.Output, StringComparison.Ordinal);
         Assert.Equal(20, queuedWhilePaused);
         Assert.Equal(0, sentWhilePaused);
+        // The dashboard's Campaign page marks the paused mailing, with the reason, and only that one.
+        Assert.Matches("""<tr data-mailing="announcement"><td>announcement <span class="label label-danger mailer-paused" title="[^"]*10 hard bounces of 10 messages""", page);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(page, "mailer-paused"));
         Assert.Contains("announcement: resumed", resume.Output, StringComparison.Ordinal);
         Assert.Contains("announcement was not paused", again.Output, StringComparison.Ordinal);
         Assert.Equal(20, smtp.Messages.Count);
