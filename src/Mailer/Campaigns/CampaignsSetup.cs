@@ -1,6 +1,7 @@
 using Hangfire;
 using Hangfire.AspNetCore;
 using Mailer.Cli;
+using Mailer.Dashboard;
 using Mailer.Delivery;
 using Mailer.Storage;
 using Microsoft.Extensions.Options;

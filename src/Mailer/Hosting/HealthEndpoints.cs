@@ -1,4 +1,5 @@
 using Mailer.Campaigns;
+using Mailer.Dashboard;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 

@@ -1,4 +1,5 @@
 using Mailer.Campaigns;
+using Mailer.Dashboard;
 using Microsoft.Extensions.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Exporter;

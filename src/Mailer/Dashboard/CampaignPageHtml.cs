@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Mailer.Campaigns;
 
-namespace Mailer.Campaigns;
+namespace Mailer.Dashboard;
 
 /// <summary>
 /// The campaign page's HTML. Every value from the store (replies of servers, addresses, platforms) goes through

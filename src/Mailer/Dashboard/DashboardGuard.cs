@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Mailer.Campaigns;
 using Mailer.Subscribers;
 using Microsoft.Extensions.Options;
 
-namespace Mailer.Campaigns;
+namespace Mailer.Dashboard;
 
 /// <summary>
 /// Checks what an admitted caller sends to the dashboard before Hangfire sees it, where Hangfire would answer 500:

@@ -1,12 +1,13 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
+using Mailer.Tests.Campaigns;
 using Mailer.Tests.Observability;
 using Mailer.Tests.Support;
 using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 using static Mailer.Tests.Subscribers.TestSteps;
 
-namespace Mailer.Tests.Campaigns;
+namespace Mailer.Tests.Dashboard;
 
 /// <summary>
 /// The "Campaign" page of the Hangfire dashboard over HTTP, after a small campaign through the real service: the numbers

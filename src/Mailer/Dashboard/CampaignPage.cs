@@ -1,12 +1,13 @@
 using Hangfire.Dashboard;
 using Hangfire.Dashboard.Pages;
+using Mailer.Campaigns;
 using Mailer.Observability;
 using Mailer.Storage;
 using Mailer.Subscribers;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.Extensions.Options;
 
-namespace Mailer.Campaigns;
+namespace Mailer.Dashboard;
 
 /// <summary>What the campaign page shows: per mailing its numbers and last failures; the timeline of a looked-up address.</summary>
 internal sealed record CampaignPageModel(

@@ -1,10 +1,11 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using Mailer.Tests.Campaigns;
 using Mailer.Tests.Support;
 using static Mailer.Tests.Subscribers.TestSteps;
 
-namespace Mailer.Tests.Campaigns;
+namespace Mailer.Tests.Dashboard;
 
 /// <summary>
 /// What an admitted caller (this machine, past the antiforgery check) sends to the dashboard that no browser sends:

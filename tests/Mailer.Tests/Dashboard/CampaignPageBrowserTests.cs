@@ -1,3 +1,4 @@
+using Mailer.Tests.Campaigns;
 using Mailer.Tests.Observability;
 using Mailer.Tests.Support;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -5,7 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
-namespace Mailer.Tests.Campaigns;
+namespace Mailer.Tests.Dashboard;
 
 /// <summary>The dashboard's campaign page in Debian's Chromium, headless: reached from the menu, one address looked up.</summary>
 public class CampaignPageBrowserTests : IAsyncLifetime

@@ -2,10 +2,11 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Hangfire.Dashboard;
+using Mailer.Campaigns;
 using Mailer.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace Mailer.Campaigns;
+namespace Mailer.Dashboard;
 
 /// <summary>
 /// Who may open <c>/hangfire</c> (and see the details of <c>/healthz</c>): requests from this machine; from elsewhere

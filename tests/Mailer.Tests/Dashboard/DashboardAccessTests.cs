@@ -1,11 +1,12 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using Mailer.Tests.Campaigns;
 using Mailer.Tests.Hosting;
 using Mailer.Tests.Support;
 using static Mailer.Tests.Subscribers.TestSteps;
 
-namespace Mailer.Tests.Reliability;
+namespace Mailer.Tests.Dashboard;
 
 /// <summary>
 /// <c>/hangfire</c> shows and changes the campaign's jobs: open to this machine, to others only with the configured
