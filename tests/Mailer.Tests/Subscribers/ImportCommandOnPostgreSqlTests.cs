@@ -62,6 +62,38 @@ public sealed class ImportCommandOnPostgreSqlTests : ImportCommandTests
         Assert.Equal(2_500, await host.CountAsync("SELECT COUNT(*) FROM consents"));
     }
 
+    [Fact]
+    public async Task Import_AddressSignedUpWhileTheInsertRuns_IsSkippedAsKnown()
+    {
+        await using var host = await StartHostAsync();
+        // The signup of late@ lands after the insert's snapshot was taken and before it reaches late@'s row: a
+        // trigger does it as the first row goes in, as a concurrent signup that commits at that moment would.
+        await host.ExecuteAsync("""
+            CREATE FUNCTION test_signup_during_import() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.email = 'first@example.org' THEN
+                    INSERT INTO subscribers (email, locale, platforms, status, created_at)
+                    VALUES ('late@example.org', 'en', 'facebook', 'pending', 1);
+                END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER test_signup_during_import BEFORE INSERT ON subscribers
+                FOR EACH ROW EXECUTE FUNCTION test_signup_during_import();
+            """);
+        var file = host.WriteFile("subscribers.csv", Header + """
+            first@example.org,de,,2024-04-01T10:00:00Z,form
+            late@example.org,de,instagram,2024-04-01T10:00:00Z,form
+            last@example.org,de,,2024-04-01T10:00:00Z,form
+            """);
+
+        var result = await host.RunAsync("import", file);
+
+        Assert.Contains("imported 2, skipped (already known) 1, rejected 0", result.Output);
+        var late = Assert.Single(await host.SubscribersAsync(), s => s.Email == "late@example.org");
+        Assert.Equal(("pending", "en", "facebook"), (late.Status, late.Locale, late.Platforms));
+        Assert.Equal(["first@example.org", "last@example.org"], (await host.ConsentsAsync()).Select(c => c.Email));
+    }
+
     /// <summary>Two known addresses (one unsubscribed), the file imported twice; the summaries and what is stored.</summary>
     private static async Task<Outcome> ImportTwiceAsync(OperatorHost started, string content)
     {
