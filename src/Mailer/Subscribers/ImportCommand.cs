@@ -13,9 +13,11 @@ namespace Mailer.Subscribers;
 /// consent_source as the consent text version).
 /// The file is read twice, in flat memory. The first pass checks every row and lists each rejected one with
 /// its line number and reason; if any was rejected, nothing is written unless <c>--skip-invalid</c> is given.
-/// The second pass writes in batches. Addresses already known, in whatever state, are left as they are: an
-/// import never resubscribes someone who left, and running the same import again changes nothing, which also
-/// makes an interrupted import safe to finish by running it again. Exit code 1 when any row was rejected.
+/// The second pass writes: on SQLite in batches, each committed on its own, so the running service gets its turn
+/// at the file; on PostgreSQL in one transaction (<see cref="StagedImport"/>: all rows or none). Addresses already
+/// known, in whatever state, are left as they are: an import never resubscribes someone who left, and running the
+/// same import again changes nothing, which also makes an interrupted import safe to finish by running it again.
+/// Exit code 1 when any row was rejected.
 /// </summary>
 public sealed class ImportCommand(Database database, IOptions<CampaignOptions> campaign, TimeProvider time) : IOperatorCommand
 {
@@ -23,7 +25,7 @@ public sealed class ImportCommand(Database database, IOptions<CampaignOptions> c
 
     public string Usage => "import FILE.csv [--skip-invalid]   columns: email,locale,platforms,consent_at,consent_source";
 
-    /// <summary>Rows per transaction.</summary>
+    /// <summary>Rows per transaction on SQLite (PostgreSQL writes all in one).</summary>
     internal int BatchSize { get; init; } = 10_000;
 
     /// <summary>How long a SQLite import leaves the store to the running service after each batch.</summary>
@@ -60,7 +62,9 @@ public sealed class ImportCommand(Database database, IOptions<CampaignOptions> c
                 return 1;
             }
 
-            await WriteAsync(path, rules, counts, output, cancellationToken);
+            await (database.IsSqlite
+                ? WriteInBatchesAsync(path, rules, counts, output, cancellationToken)
+                : WriteStagedAsync(path, rules, counts, output, cancellationToken));
         }
         catch (CsvFormatException e)
         {
@@ -70,7 +74,9 @@ public sealed class ImportCommand(Database database, IOptions<CampaignOptions> c
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            await output.WriteLineAsync("stopped. The rows imported so far are stored; run the same import again to finish (known addresses are skipped).");
+            await output.WriteLineAsync(database.IsSqlite
+                ? "stopped. The rows imported so far are stored; run the same import again to finish (known addresses are skipped)."
+                : "stopped. Nothing was imported (one transaction, rolled back); run the same import again.");
             await WriteSummaryAsync(output, counts);
             return 130;
         }
@@ -111,8 +117,8 @@ public sealed class ImportCommand(Database database, IOptions<CampaignOptions> c
         return true;
     }
 
-    /// <summary>The second pass: the valid rows, in batches.</summary>
-    private async Task WriteAsync(string path, SubscriberCsv.Rules rules, Counts counts, TextWriter output, CancellationToken cancellationToken)
+    /// <summary>The second pass on SQLite: the valid rows, in batches.</summary>
+    private async Task WriteInBatchesAsync(string path, SubscriberCsv.Rules rules, Counts counts, TextWriter output, CancellationToken cancellationToken)
     {
         using var reader = SubscriberCsv.ImportReader.Open(path, rules);
         await using var writer = await OperatorData.ImportWriter.OpenAsync(database, rules.Now, BatchSize, PauseBetweenBatches, cancellationToken);
@@ -144,6 +150,31 @@ public sealed class ImportCommand(Database database, IOptions<CampaignOptions> c
             // Only what was committed counts: an interrupted batch is rolled back.
             counts.Imported = writer.Stored;
         }
+    }
+
+    /// <summary>The second pass on PostgreSQL: the valid rows copied into a staging table, then added at once.</summary>
+    private async Task WriteStagedAsync(string path, SubscriberCsv.Rules rules, Counts counts, TextWriter output, CancellationToken cancellationToken)
+    {
+        using var reader = SubscriberCsv.ImportReader.Open(path, rules);
+        await using var import = await StagedImport.BeginAsync(database.NpgsqlDataSource, cancellationToken);
+        var staged = 0L;
+        await foreach (var row in reader.ReadAllAsync(cancellationToken))
+        {
+            if (row.Row is null)
+            {
+                continue;
+            }
+
+            await import.StageAsync(row.Line, row.Row, cancellationToken);
+            if (++staged % ProgressEvery == 0)
+            {
+                await output.WriteLineAsync(Invariant($"imported {staged:N0} of {counts.Valid:N0} rows…"));
+            }
+        }
+
+        await output.WriteLineAsync(Invariant($"storing {staged:N0} rows in one transaction…"));
+        counts.Imported = await import.CommitAsync(rules.Now, cancellationToken);
+        counts.Known = staged - counts.Imported;
     }
 
     private static Task WriteSummaryAsync(TextWriter output, Counts counts) =>

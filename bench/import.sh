@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# bench/import.sh [N]: seconds of `mailer import` of N generated subscribers (default 1,000,000) into a fresh
+# PostgreSQL database and, as the reference, into a fresh SQLite store, RUNS times (default 3) interleaved; medians.
+#
+#   PG_SERVER='Host=127.0.0.1;Port=55432;Username=postgres' bench/import.sh 1000000
+#   BEFORE_DLL=/tmp/main/src/Mailer/bin/Release/net10.0/Mailer.dll bench/import.sh   # also an older build, same runs
+#
+# What is timed: the whole command as an operator runs it (process start, schema migration of the empty store,
+# the checking pass and the write), wall clock. Each PostgreSQL run gets its own database bench_import_<pid>_<run>_<build>,
+# dropped after its count is checked (N subscribers, N consents). Needs psql.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+N="${1:-1000000}"
+RUNS="${RUNS:-3}"
+PG_SERVER="${PG_SERVER:-Host=127.0.0.1;Port=55432;Username=postgres}"
+SIGNING_KEY=bench-signing-key-0123456789abcdef0123456789
+one_bench_at_a_time
+build_mailer
+command -v psql >/dev/null || { echo "psql is needed" >&2; exit 1; }
+
+csv="$WORK/subscribers-$N.csv"
+[ -f "$csv" ] || { log "generating $N subscribers"; python3 "$BENCH_DIR/make-subscribers.py" "$N" > "$csv"; }
+
+psql_server() { python3 -c '
+import sys
+kv = {k.lower(): v for k, v in (p.split("=", 1) for p in sys.argv[1].split(";") if p)}
+print("postgresql://%s@%s:%s/%s" % (kv.get("username", "postgres"), kv.get("host", "127.0.0.1"), kv.get("port", "5432"), sys.argv[2]))' "$PG_SERVER" "$1"; }
+
+# timed_import DLL DIR [ARGS...]: seconds of one import, the program's output in DIR/import.log.
+timed_import() {
+    local dll="$1" dir="$2"; shift 2
+    local start end
+    start=$(now_ms)
+    (cd "$REPO" && dotnet "$dll" import "$csv" --Mailer:DataDirectory="$dir" --Mailer:SigningKey=$SIGNING_KEY "$@") > "$dir/import.log"
+    end=$(now_ms)
+    python3 -c "print(round(($end - $start) / 1000, 1))"
+}
+
+# pg_run BUILD DLL RUN: seconds into a fresh database, checked and dropped.
+pg_run() {
+    local db="bench_import_$$_$3_$1" dir="$WORK/import-$1-pg-$3" seconds counts
+    rm -rf "$dir"; mkdir -p "$dir"
+    psql "$(psql_server postgres)" -q -c "CREATE DATABASE $db"
+    seconds=$(timed_import "$2" "$dir" --Storage:Provider=PostgreSql "--Storage:ConnectionString=$PG_SERVER;Database=$db")
+    counts=$(psql "$(psql_server "$db")" -qAt -c "SELECT (SELECT COUNT(*) FROM subscribers) || ' ' || (SELECT COUNT(*) FROM consents)")
+    psql "$(psql_server postgres)" -q -c "DROP DATABASE $db WITH (FORCE)"
+    [ "$counts" = "$N $N" ] || { echo "$1 PostgreSQL run $3 stored '$counts', not $N $N" >&2; exit 1; }
+    echo "$seconds"
+}
+
+sqlite_run() {
+    local dir="$WORK/import-sqlite-$1"
+    rm -rf "$dir"; mkdir -p "$dir"
+    timed_import "$MAILER_DLL" "$dir"
+    rm -rf "$dir"
+}
+
+machine
+before=() after=() sqlite=() loads=()
+for run in $(seq "$RUNS"); do
+    loads+=("$(load)")
+    if [ -n "${BEFORE_DLL:-}" ]; then
+        before+=("$(pg_run before "$BEFORE_DLL" "$run")"); log "run $run: before, PostgreSQL ${before[-1]} s (load $(load))"
+    fi
+    after+=("$(pg_run after "$MAILER_DLL" "$run")"); log "run $run: after, PostgreSQL ${after[-1]} s (load $(load))"
+    sqlite+=("$(sqlite_run "$run")"); log "run $run: SQLite ${sqlite[-1]} s (load $(load))"
+done
+
+rate() { python3 -c "print(round($N / $1))"; }
+echo "rows: $N, runs: $RUNS, 1-minute load at each run's start: ${loads[*]}"
+if [ -n "${BEFORE_DLL:-}" ]; then
+    b=$(median "${before[@]}"); echo "PostgreSQL before: ${before[*]} s, median $b s ($(rate "$b") rows/s)"
+fi
+a=$(median "${after[@]}"); echo "PostgreSQL after:  ${after[*]} s, median $a s ($(rate "$a") rows/s)"
+s=$(median "${sqlite[@]}"); echo "SQLite:            ${sqlite[*]} s, median $s s ($(rate "$s") rows/s)"
+[ -n "${BEFORE_DLL:-}" ] && python3 -c "print('before/after: %.1f' % ($b / $a))"
+python3 -c "print('PostgreSQL after / SQLite: %.2f' % ($a / $s))"
