@@ -194,12 +194,12 @@ public sealed class BounceActionsTests
             NullLogger<BounceIntake>.Instance);
         var forgedAddress = BounceSamples.ReturnPath.ForDelivery(deliveries[0])![..^"@example.org".Length][..^10] + "aaaaaaaaaa@example.org";
 
-        var forged = await intake.TakeAsync(BounceSamples.Load("postfix-unknown-user.eml", tagAddress: forgedAddress), Cancel);
-        var noTag = await intake.TakeAsync(BounceSamples.Load("postfix-unknown-user.eml", tagAddress: "bounces@example.org"), Cancel);
+        var forged = await intake.TakeAsync(BounceSamples.Load("postfix-unknown-user.mime", tagAddress: forgedAddress), Cancel);
+        var noTag = await intake.TakeAsync(BounceSamples.Load("postfix-unknown-user.mime", tagAddress: "bounces@example.org"), Cancel);
         Assert.Null((await SendingStateAsync(test.Database, subscriber)).SuppressedAt);
-        var real = BounceSamples.Load("postfix-unknown-user.eml", new BounceTag(BounceTagKind.Delivery, deliveries[0]));
+        var real = BounceSamples.Load("postfix-unknown-user.mime", new BounceTag(BounceTagKind.Delivery, deliveries[0]));
         var first = await intake.TakeAsync(real, Cancel);
-        var again = await intake.TakeAsync(BounceSamples.Load("postfix-unknown-user.eml", new BounceTag(BounceTagKind.Delivery, deliveries[0])), Cancel);
+        var again = await intake.TakeAsync(BounceSamples.Load("postfix-unknown-user.mime", new BounceTag(BounceTagKind.Delivery, deliveries[0])), Cancel);
 
         Assert.Equal(new IntakeResult(BounceKind.Hard, null), forged);
         Assert.Equal(new IntakeResult(BounceKind.Hard, null), noTag);

@@ -6,17 +6,17 @@ namespace Mailer.Tests.Bounces;
 public sealed class BounceClassifierTests
 {
     [Theory]
-    [InlineData("postfix-unknown-user.eml", BounceKind.Hard, "dsn", "5.1.1")]
-    [InlineData("postfix-3.7-virtual-unknown-user.eml", BounceKind.Hard, "dsn", "5.1.1")]
-    [InlineData("no-such-domain-5.4.4.eml", BounceKind.Hard, "dsn", "5.4.4")]
-    [InlineData("rfc3464-mailbox-full.eml", BounceKind.Soft, "dsn", "5.2.2")]
-    [InlineData("postfix-delayed.eml", BounceKind.Soft, "dsn", "4.4.1")]
-    [InlineData("postfix-expired-4xx.eml", BounceKind.Soft, "dsn", "4.4.1")]
-    [InlineData("policy-5.7.26-dmarc.eml", BounceKind.Policy, "dsn", "5.7.26")]
-    [InlineData("arf-abuse.eml", BounceKind.Complaint, "arf", null)]
-    [InlineData("arf-abuse-enclosed-only.eml", BounceKind.Complaint, "arf", null)]
-    [InlineData("out-of-office.eml", BounceKind.AutoReply, "autoreply", null)]
-    [InlineData("automatic-reply-subject-only.eml", BounceKind.AutoReply, "autoreply", null)]
+    [InlineData("postfix-unknown-user.mime", BounceKind.Hard, "dsn", "5.1.1")]
+    [InlineData("postfix-3.7-virtual-unknown-user.mime", BounceKind.Hard, "dsn", "5.1.1")]
+    [InlineData("no-such-domain-5.4.4.mime", BounceKind.Hard, "dsn", "5.4.4")]
+    [InlineData("rfc3464-mailbox-full.mime", BounceKind.Soft, "dsn", "5.2.2")]
+    [InlineData("postfix-delayed.mime", BounceKind.Soft, "dsn", "4.4.1")]
+    [InlineData("postfix-expired-4xx.mime", BounceKind.Soft, "dsn", "4.4.1")]
+    [InlineData("policy-5.7.26-dmarc.mime", BounceKind.Policy, "dsn", "5.7.26")]
+    [InlineData("arf-abuse.mime", BounceKind.Complaint, "arf", null)]
+    [InlineData("arf-abuse-enclosed-only.mime", BounceKind.Complaint, "arf", null)]
+    [InlineData("out-of-office.mime", BounceKind.AutoReply, "autoreply", null)]
+    [InlineData("automatic-reply-subject-only.mime", BounceKind.AutoReply, "autoreply", null)]
     public void Sample_IsClassifiedByTheTable(string sample, BounceKind kind, string source, string? status)
     {
         var report = BounceClassifier.Classify(BounceSamples.Load(sample));
@@ -28,19 +28,19 @@ public sealed class BounceClassifierTests
     }
 
     [Theory]
-    [InlineData("delivered-notice.eml")]
-    [InlineData("human-reply.eml")]
+    [InlineData("delivered-notice.mime")]
+    [InlineData("human-reply.mime")]
     public void Sample_ThatReportsNoFailure_IsNoReport(string sample) =>
         Assert.Null(BounceClassifier.Classify(BounceSamples.Load(sample)));
 
     [Theory]
-    [InlineData("postfix-unknown-user.eml")]
-    [InlineData("postfix-3.7-virtual-unknown-user.eml")]
-    [InlineData("rfc3464-mailbox-full.eml")]
-    [InlineData("policy-5.7.26-dmarc.eml")]
-    [InlineData("arf-abuse.eml")]
-    [InlineData("arf-abuse-enclosed-only.eml")]
-    [InlineData("out-of-office.eml")]
+    [InlineData("postfix-unknown-user.mime")]
+    [InlineData("postfix-3.7-virtual-unknown-user.mime")]
+    [InlineData("rfc3464-mailbox-full.mime")]
+    [InlineData("policy-5.7.26-dmarc.mime")]
+    [InlineData("arf-abuse.mime")]
+    [InlineData("arf-abuse-enclosed-only.mime")]
+    [InlineData("out-of-office.mime")]
     public void Sample_NamesItsMessageThroughTheTag(string sample)
     {
         var tag = new Mailer.Bounces.BounceTag(BounceTagKind.Delivery, 4711);
@@ -53,7 +53,7 @@ public sealed class BounceClassifierTests
     [Fact]
     public void Dsn_KeepsTheRemoteServersWordsAsDiagnostic()
     {
-        var report = BounceClassifier.Classify(BounceSamples.Load("rfc3464-mailbox-full.eml"))!;
+        var report = BounceClassifier.Classify(BounceSamples.Load("rfc3464-mailbox-full.mime"))!;
 
         Assert.Equal("SMTP; 552 5.2.2 Mailbox full, quota exceeded", report.Diagnostic);
     }

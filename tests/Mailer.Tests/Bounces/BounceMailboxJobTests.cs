@@ -34,11 +34,11 @@ public sealed class BounceMailboxJobTests
         var (away, awayRow) = await SubscriberWithRowAsync(database, "away@example.net");
         MimeMessage Sample(string name, long row) => BounceSamples.Load(name, tagAddress: tags.ForDelivery(row));
         await AppendAsync(mail,
-            Sample("postfix-3.7-virtual-unknown-user.eml", deadRow),
-            Sample("postfix-3.7-virtual-unknown-user.eml", deadRow),   // the same report delivered twice
-            Sample("arf-abuse.eml", annoyedRow),
-            Sample("out-of-office.eml", awayRow),
-            Sample("human-reply.eml", awayRow));
+            Sample("postfix-3.7-virtual-unknown-user.mime", deadRow),
+            Sample("postfix-3.7-virtual-unknown-user.mime", deadRow),   // the same report delivered twice
+            Sample("arf-abuse.mime", annoyedRow),
+            Sample("out-of-office.mime", awayRow),
+            Sample("human-reply.mime", awayRow));
 
         var job = app.Services.GetRequiredService<BounceMailboxJob>();
         await job.RunAsync(Cancel);
@@ -75,7 +75,7 @@ public sealed class BounceMailboxJobTests
         }
 
         app.Settings["Bounces:Imap:Password"] = "wrong";
-        await AppendAsync(mail, BounceSamples.Load("postfix-unknown-user.eml"));
+        await AppendAsync(mail, BounceSamples.Load("postfix-unknown-user.mime"));
 
         await app.Services.GetRequiredService<BounceMailboxJob>().RunAsync(Cancel);
 

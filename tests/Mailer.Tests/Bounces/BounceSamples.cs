@@ -7,7 +7,8 @@ namespace Mailer.Tests.Bounces;
 
 /// <summary>
 /// The hand-written reports in <c>Samples/</c> (after RFC 3464, RFC 5965 and the DSNs Postfix writes), with
-/// <c>bounces+TAG@example.org</c> replaced by a real tag of the test's return path.
+/// <c>bounces+TAG@example.org</c> replaced by a real tag of the test's return path. They are named <c>.mime</c>: <c>.eml</c> is
+/// what the pickup folder writes at run time, which git ignores.
 /// </summary>
 internal static class BounceSamples
 {

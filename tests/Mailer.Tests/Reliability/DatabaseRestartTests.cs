@@ -51,7 +51,9 @@ public sealed class DatabaseRestartTests : IAsyncLifetime
 
         await _postgres.StopAsync();
         var atStop = _smtp.Messages.Count;
-        await Task.Delay(TimeSpan.FromSeconds(3), TestContext.Current.CancellationToken);   // down: every statement fails meanwhile
+        // Down until a send job has met the outage (a fixed pause could end before any job noticed on a slow machine).
+        await Eventually.MeetsAsync(() => Task.FromResult(logs.Lines.Any(l => l.Contains("[4030]", StringComparison.Ordinal))),
+            TimeSpan.FromMinutes(1), "a send job paused by the outage");
         await _postgres.StartAgainAsync();
         Assert.True(atStop < count, "the database was stopped in the middle of the fan-out");
 
