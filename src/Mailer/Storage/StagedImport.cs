@@ -1,7 +1,8 @@
+using Mailer.Subscribers;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace Mailer.Subscribers;
+namespace Mailer.Storage;
 
 /// <summary>
 /// The PostgreSQL write of an import, in one transaction: the checked rows go by binary <c>COPY</c> into a
