@@ -104,8 +104,8 @@ prepare_store() {
     local long_ago=$(( $(now_ms) - 3 * 86400000 ))
     local premark="
         DELETE FROM deliveries;
-        INSERT INTO deliveries (subscriber_id, mailing, status, attempts, created_at, updated_at, not_before, sent_at)
-        SELECT id, m.mailing, 'sent', 1, $long_ago, $long_ago, $long_ago, $long_ago
+        INSERT INTO deliveries (subscriber_id, campaign, mailing, status, attempts, created_at, updated_at, not_before, sent_at)
+        SELECT id, campaign, m.mailing, 'sent', 1, $long_ago, $long_ago, $long_ago, $long_ago
         FROM subscribers, (SELECT 'announcement' AS mailing UNION ALL SELECT 'reminder-week') m
         WHERE status = 'confirmed';
         DELETE FROM campaign_state;"

@@ -22,11 +22,11 @@ public sealed class MailingBreaker(Database database, IOptions<BouncesOptions> o
 
     private const string DeleteState = "DELETE FROM campaign_state WHERE name = @Name";
 
-    private const string CountTried = "SELECT COUNT(*) FROM deliveries WHERE mailing = @Mailing AND status IN ('sent', 'failed')";
+    private const string CountTried = "SELECT COUNT(*) FROM deliveries WHERE campaign = @Campaign AND mailing = @Mailing AND status IN ('sent', 'failed')";
 
     private const string CountHard = """
         SELECT COUNT(DISTINCT b.delivery_id) FROM bounce_events b JOIN deliveries d ON d.id = b.delivery_id
-        WHERE d.mailing = @Mailing AND b.kind = 'hard'
+        WHERE d.campaign = @Campaign AND d.mailing = @Mailing AND b.kind = 'hard'
         """;
 
     /// <summary>Why the mailing is paused (with since when), or null while it sends.</summary>
@@ -80,8 +80,13 @@ public sealed class MailingBreaker(Database database, IOptions<BouncesOptions> o
         return await connection.ExecuteAsync(DeleteState, new { Name = PausedKey(mailing) }) == 1;
     }
 
-    private static async Task<(long Tried, long Hard)> CountsAsync(System.Data.Common.DbConnection connection, string mailing) =>
-        (await connection.ExecuteScalarAsync<long>(CountTried, new { Mailing = mailing }), await connection.ExecuteScalarAsync<long>(CountHard, new { Mailing = mailing }));
+    /// <summary>Messages tried and hard bounces of the mailing <paramref name="mailing"/> (<c>campaign/mailing</c>).</summary>
+    private static async Task<(long Tried, long Hard)> CountsAsync(System.Data.Common.DbConnection connection, string mailing)
+    {
+        var slash = mailing.IndexOf('/', StringComparison.Ordinal);
+        var key = new { Campaign = slash < 0 ? "" : mailing[..slash], Mailing = mailing[(slash + 1)..] };
+        return (await connection.ExecuteScalarAsync<long>(CountTried, key), await connection.ExecuteScalarAsync<long>(CountHard, key));
+    }
 
     private static (long Tried, long Hard) Parse(string? value)
     {

@@ -1,19 +1,38 @@
+using System.Collections.Concurrent;
 using Mailer.Storage;
 
 namespace Mailer.Campaigns;
 
-/// <summary>The campaign's schedule as it stands: the launch (configured or the recorded first start) and each mailing's moment.</summary>
-public sealed class CampaignClock(CampaignSchedule schedule, DeliveryLedger ledger, TimeProvider time)
+/// <summary>The campaigns' schedules as they stand: each launch (configured or the recorded first start) and each mailing's moment.</summary>
+public sealed class CampaignClock(CampaignCatalog catalog, DeliveryLedger ledger, TimeProvider time)
 {
-    private DateTimeOffset? _launch;
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _launches = new(StringComparer.Ordinal);
 
+    /// <summary>Every mailing of every campaign, in the order they fall due.</summary>
     public async Task<IReadOnlyList<ScheduledMailing>> MailingsAsync(CancellationToken cancellationToken)
     {
-        _launch ??= schedule.ConfiguredLaunch ?? await ledger.LaunchAsync(time.GetUtcNow(), cancellationToken);
-        return schedule.Build(_launch.Value);
+        var all = new List<ScheduledMailing>();
+        foreach (var campaign in catalog.All)
+        {
+            all.AddRange(await MailingsAsync(campaign, cancellationToken));
+        }
+
+        return all.OrderBy(m => m.Due).ToList();
     }
 
-    public async Task<ScheduledMailing> MailingAsync(string mailing, CancellationToken cancellationToken) =>
-        (await MailingsAsync(cancellationToken)).FirstOrDefault(m => m.Mailing == mailing)
-        ?? throw new ArgumentException($"'{mailing}' is not a mailing of the campaign.", nameof(mailing));
+    /// <summary>The mailings of one campaign.</summary>
+    public async Task<IReadOnlyList<ScheduledMailing>> MailingsAsync(CampaignOptions campaign, CancellationToken cancellationToken)
+    {
+        if (!_launches.TryGetValue(campaign.Name, out var launch))
+        {
+            launch = campaign.LaunchAtUtc ?? await ledger.LaunchAsync(campaign.Name, time.GetUtcNow(), cancellationToken);
+            _launches[campaign.Name] = launch;
+        }
+
+        return CampaignSchedule.For(campaign, launch);
+    }
+
+    public async Task<ScheduledMailing> MailingAsync(string campaign, string mailing, CancellationToken cancellationToken) =>
+        (await MailingsAsync(catalog.Get(campaign), cancellationToken)).FirstOrDefault(m => m.Mailing == mailing)
+        ?? throw new ArgumentException($"'{mailing}' is not a mailing of the campaign {campaign}.", nameof(mailing));
 }

@@ -3,10 +3,19 @@ using System.Globalization;
 
 namespace Mailer.Campaigns;
 
-/// <summary>The <c>Campaign</c> section: the deadline everything counts towards, and the platforms' forms.</summary>
+/// <summary>
+/// One campaign: the deadline everything counts towards, the platforms' forms and the mailings, read from
+/// <c>Campaigns:&lt;name&gt;</c> (see <see cref="CampaignCatalog"/>), together with the engine's settings from the
+/// <c>Campaign</c> section (<see cref="PollInterval"/>, <see cref="BatchSize"/>, <see cref="LeaseDuration"/>,
+/// <see cref="MaxAttempts"/>, <see cref="RetryBaseDelay"/>), which are the same for every campaign. The old form, the
+/// whole campaign in <c>Campaign</c>, still describes the one campaign named by <see cref="Name"/>.
+/// </summary>
 public sealed class CampaignOptions : IValidatableObject
 {
     public const string Section = "Campaign";
+
+    /// <summary>Where this campaign's settings are, for messages: <c>Campaigns:meta-ai-objection</c>, or <c>Campaign</c> in the old form.</summary>
+    internal string Key { get; set; } = Section;
 
     /// <summary>Name of the campaign, used in <c>List-Id</c> and <c>Feedback-ID</c>. Default <c>meta-ai-objection</c>.</summary>
     [Required(ErrorMessage = "Campaign:Name is required, e.g. meta-ai-objection."), RegularExpression("^[a-z0-9][a-z0-9-]{0,62}$", ErrorMessage = "Campaign:Name must be 1-63 lower-case letters, digits and hyphens, starting with a letter or digit, such as meta-ai-objection.")]
@@ -36,15 +45,22 @@ public sealed class CampaignOptions : IValidatableObject
     /// </summary>
     public string? LaunchAt { get; set; }
 
-    /// <summary>The reminders' schedule, by mailing name (<c>reminder-week</c>, <c>reminder-final</c>).</summary>
-    public Dictionary<string, MailingScheduleOptions> Mailings { get; set; } = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["reminder-week"] = new() { Before = TimeSpan.FromDays(7), AtLocalTime = "09:00" },
-        ["reminder-final"] = new() { Before = TimeSpan.Zero, AtLocalTime = "08:00" },
-    };
+    /// <summary>
+    /// The campaign's mailings by name (the name of their templates). Default, when none is configured, today's three:
+    /// <c>announcement</c> at the launch (also to those who confirm later), <c>reminder-week</c> 7 days before the
+    /// deadline at 09:00 and <c>reminder-final</c> on its day at 08:00 (both to those with a platform not yet done).
+    /// </summary>
+    public Dictionary<string, MailingOptions> Mailings { get; set; } = MailingOptions.Standard();
 
-    /// <summary>A reminder is skipped for a subscriber whose previous mail of this campaign went out less than this before. Default 1 day.</summary>
+    /// <summary>
+    /// Nobody gets two mails from Mailer less than this apart: a reminder of this campaign is skipped for whoever got
+    /// its previous mail less than this before; a mail due while another campaign's mail went out less than this
+    /// before waits for the gap, unless waiting would pass its end. Default 1 day.
+    /// </summary>
     public TimeSpan MinGapBetweenMails { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>The announcement also goes to the standing list (people who asked to hear of the next deadline), inviting them. Default false.</summary>
+    public bool InviteStandingList { get; set; }
 
     /// <summary>How often the dispatcher looks for due mailings. Default 1 minute; seconds that divide a minute, or whole minutes that divide an hour.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMinutes(1);
@@ -65,14 +81,29 @@ public sealed class CampaignOptions : IValidatableObject
 
     public TimeZoneInfo Zone => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
 
+    private static TimeZoneInfo? FindZone(string id) => TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) ? zone : null;
+
+    /// <summary>Every mail of the campaign, by template name: the confirmation request, then the mailings (lower-case).</summary>
+    public IReadOnlyList<string> Mails => [Rendering.Mailings.Confirm, .. Mailings.Keys.Select(m => m.ToLowerInvariant()).Order(StringComparer.Ordinal)];
+
+    /// <summary>Whether <paramref name="mailing"/> goes out at the launch (the mail that carries the calendar file).</summary>
+    public bool IsLaunch(string mailing) => Mailings.TryGetValue(mailing, out var options) && options.WhenFor(mailing) == MailingWhen.Launch;
+
+    /// <summary>Whether <paramref name="mailing"/> goes only to those with a platform not yet done (a mail for none of them is never rendered).</summary>
+    public bool IsForNotDone(string mailing) => Mailings.TryGetValue(mailing, out var options) && options.AudienceFor(mailing) == MailingAudience.NotDone;
+
+    /// <summary>The mailing called <paramref name="name"/>, with its defaults resolved.</summary>
+    public MailingOptions Mailing(string name) =>
+        Mailings.TryGetValue(name, out var mailing) ? mailing : throw new ArgumentException($"'{name}' is not a mailing of {Key}.", nameof(name));
+
     /// <summary>The deadline as an instant (parsed once per value: pages and the schedule read it per request and per poll).</summary>
-    public DateTimeOffset DeadlineUtc => Instant(Deadline, "Campaign:Deadline", ref _deadline);
+    public DateTimeOffset DeadlineUtc => Instant(Deadline, $"{Key}:Deadline", ref _deadline);
 
     /// <summary>The deadline as the clocks in <see cref="TimeZone"/> show it.</summary>
     public DateTime DeadlineLocal => ZonedTime.ToLocal(DeadlineUtc, Zone);
 
     /// <summary>The configured launch as an instant, or null for the first start.</summary>
-    public DateTimeOffset? LaunchAtUtc => string.IsNullOrWhiteSpace(LaunchAt) ? null : Instant(LaunchAt, "Campaign:LaunchAt", ref _launchAt);
+    public DateTimeOffset? LaunchAtUtc => string.IsNullOrWhiteSpace(LaunchAt) ? null : Instant(LaunchAt, $"{Key}:LaunchAt", ref _launchAt);
 
     /// <summary>The Hangfire cron expression for <see cref="PollInterval"/> (six fields when it is seconds).</summary>
     public string PollCron => PollInterval < TimeSpan.FromMinutes(1)
@@ -107,16 +138,16 @@ public sealed class CampaignOptions : IValidatableObject
     {
         if (!TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone, out var zone))
         {
-            yield return new ValidationResult($"Campaign:TimeZone '{TimeZone}' is not a known time zone.", [nameof(TimeZone)]);
+            yield return new ValidationResult($"{Key}:TimeZone '{TimeZone}' is not a known time zone.", [nameof(TimeZone)]);
         }
         else
         {
-            if (!ZonedTime.TryParse(Deadline, zone, "Campaign:Deadline", out _, out var deadlineProblem))
+            if (!ZonedTime.TryParse(Deadline, zone, $"{Key}:Deadline", out _, out var deadlineProblem))
             {
                 yield return new ValidationResult(deadlineProblem, [nameof(Deadline)]);
             }
 
-            if (!string.IsNullOrWhiteSpace(LaunchAt) && !ZonedTime.TryParse(LaunchAt, zone, "Campaign:LaunchAt", out _, out var launchProblem))
+            if (!string.IsNullOrWhiteSpace(LaunchAt) && !ZonedTime.TryParse(LaunchAt, zone, $"{Key}:LaunchAt", out _, out var launchProblem))
             {
                 yield return new ValidationResult(launchProblem, [nameof(LaunchAt)]);
             }
@@ -124,30 +155,20 @@ public sealed class CampaignOptions : IValidatableObject
 
         if (Platforms.Count == 0)
         {
-            yield return new ValidationResult("Campaign:Platforms must name at least one platform with its FormUrl.", [nameof(Platforms)]);
+            yield return new ValidationResult($"{Key}:Platforms must name at least one platform with its FormUrl.", [nameof(Platforms)]);
         }
 
         if (Platforms.Count > MaxPlatforms)
         {
             // The start renders every mail for every combination of platforms: 2^n of them.
-            yield return new ValidationResult($"Campaign:Platforms may name at most {MaxPlatforms} platforms.", [nameof(Platforms)]);
+            yield return new ValidationResult($"{Key}:Platforms may name at most {MaxPlatforms} platforms.", [nameof(Platforms)]);
         }
 
         foreach (var (name, mailing) in Mailings)
         {
-            if (name is not ("reminder-week" or "reminder-final"))
+            foreach (var problem in mailing.Problems($"{Key}:Mailings:{name}", name, FindZone(TimeZone)))
             {
-                yield return new ValidationResult($"Campaign:Mailings:{name} is not a reminder; use reminder-week or reminder-final.", [nameof(Mailings)]);
-            }
-
-            if (mailing.Before < TimeSpan.Zero)
-            {
-                yield return new ValidationResult($"Campaign:Mailings:{name}:Before must not be negative.", [nameof(Mailings)]);
-            }
-
-            if (!string.IsNullOrWhiteSpace(mailing.AtLocalTime) && !TimeOnly.TryParse(mailing.AtLocalTime, CultureInfo.InvariantCulture, out _))
-            {
-                yield return new ValidationResult($"Campaign:Mailings:{name}:AtLocalTime '{mailing.AtLocalTime}' is not a time of day such as 09:00 (or empty).", [nameof(Mailings)]);
+                yield return new ValidationResult(problem, [nameof(Mailings)]);
             }
         }
 
@@ -158,7 +179,7 @@ public sealed class CampaignOptions : IValidatableObject
 
         if (MinGapBetweenMails < TimeSpan.Zero)
         {
-            yield return new ValidationResult("Campaign:MinGapBetweenMails must not be negative.", [nameof(MinGapBetweenMails)]);
+            yield return new ValidationResult($"{Key}:MinGapBetweenMails must not be negative.", [nameof(MinGapBetweenMails)]);
         }
 
         if (LeaseDuration < TimeSpan.FromSeconds(5))
@@ -175,20 +196,10 @@ public sealed class CampaignOptions : IValidatableObject
         {
             if (!Uri.TryCreate(platform.FormUrl, UriKind.Absolute, out var url) || url.Scheme != Uri.UriSchemeHttps)
             {
-                yield return new ValidationResult($"Campaign:Platforms:{name}:FormUrl must be an absolute https URL.", [nameof(Platforms)]);
+                yield return new ValidationResult($"{Key}:Platforms:{name}:FormUrl must be an absolute https URL.", [nameof(Platforms)]);
             }
         }
     }
-}
-
-/// <summary>When a reminder is due: the local date of (deadline − <see cref="Before"/>) at <see cref="AtLocalTime"/>.</summary>
-public sealed class MailingScheduleOptions
-{
-    /// <summary>How long before the deadline. Defaults: 7 days for reminder-week, 0 for reminder-final.</summary>
-    public TimeSpan Before { get; set; }
-
-    /// <summary>Local time of day (<c>09:00</c>); empty means exactly deadline − Before.</summary>
-    public string? AtLocalTime { get; set; }
 }
 
 public sealed class PlatformOptions

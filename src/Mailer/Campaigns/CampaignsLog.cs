@@ -49,4 +49,7 @@ internal static partial class CampaignsLog
 
     [LoggerMessage(4031, LogLevel.Information, "The store is back: {Count} outcomes of a paused batch recorded (attempt {Attempt})")]
     public static partial void StoreBack(ILogger logger, int count, int attempt);
+
+    [LoggerMessage(4040, LogLevel.Warning, "{Keys} describe the campaign {Campaign} in the old form; write them as Campaigns:{Campaign}:Deadline, Campaigns:{Campaign}:Platforms, ... (the Campaign section keeps the engine's settings: PollInterval, BatchSize, LeaseDuration, MaxAttempts, RetryBaseDelay)")]
+    public static partial void OldCampaignForm(ILogger logger, string keys, string campaign);
 }

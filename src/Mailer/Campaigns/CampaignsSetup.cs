@@ -14,10 +14,12 @@ public static class CampaignsSetup
     public static WebApplicationBuilder AddCampaigns(this WebApplicationBuilder builder, bool runJobs)
     {
         var services = builder.Services;
-        services.AddOptions<CampaignOptions>()
-            .BindConfiguration(CampaignOptions.Section)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        // The campaigns are read once from the whole configuration (Campaigns:<name>, and the old form in Campaign);
+        // IOptions<CampaignOptions> is the default campaign (the only one), checked with all the others at start.
+        services.AddSingleton(provider => CampaignCatalog.Read(provider.GetRequiredService<IConfiguration>()));
+        services.AddSingleton<IOptionsFactory<CampaignOptions>, CampaignOptionsFactory>();
+        services.AddOptions<CampaignOptions>().ValidateOnStart();
+        services.AddSingleton(provider => new StoreCampaign(CampaignCatalog.UpgradeName(provider.GetRequiredService<IConfiguration>())));
         services.AddOptions<HangfireOptions>()
             .BindConfiguration(HangfireOptions.Section)
             .ValidateDataAnnotations()

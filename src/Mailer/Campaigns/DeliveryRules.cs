@@ -3,11 +3,16 @@ using Mailer.Storage;
 namespace Mailer.Campaigns;
 
 /// <summary>What to do with one claimed row at the moment of sending.</summary>
-public readonly record struct DeliveryDecision(bool Send, IReadOnlyList<string> Platforms, string? SkipReason)
+public readonly record struct DeliveryDecision(bool Send, IReadOnlyList<string> Platforms, string? SkipReason, DateTimeOffset? WaitUntil = null)
 {
     public static DeliveryDecision SendTo(IReadOnlyList<string> platforms) => new(true, platforms, null);
 
     public static DeliveryDecision Skip(string reason) => new(false, [], reason);
+
+    /// <summary>Not now: another campaign's mail went to the address less than the gap ago; back to the queue until then.</summary>
+    public static DeliveryDecision Wait(DateTimeOffset until) => new(false, [], WaitingReason, until);
+
+    public const string WaitingReason = "waiting: another campaign's mail went to the address less than MinGapBetweenMails ago";
 }
 
 /// <summary>
@@ -40,21 +45,28 @@ public static class DeliveryRules
         }
 
         var remaining = Remaining(subscriber, campaignPlatforms);
-        if (!mailing.IsReminder)
-        {
-            // The guide goes out whole, even to someone who already objected somewhere: it is what they signed up for.
-            var chosen = Split(subscriber.Platforms);
-            return DeliveryDecision.SendTo(campaignPlatforms.Where(chosen.Contains).ToList());
-        }
-
-        if (remaining.Count == 0)
+        if (mailing.Audience == MailingAudience.NotDone && remaining.Count == 0)
         {
             return DeliveryDecision.Skip("skipped: every chosen platform is marked done");
         }
 
-        if (subscriber.LastOtherSentAt is { } last && now - DateTimeOffset.FromUnixTimeMilliseconds(last) < minGap)
+        if (mailing.IsReminder && subscriber.LastOtherSentAt is { } last && now - DateTimeOffset.FromUnixTimeMilliseconds(last) < minGap)
         {
-            return DeliveryDecision.Skip("skipped: the previous mail went out less than Campaign:MinGapBetweenMails ago");
+            return DeliveryDecision.Skip("skipped: the previous mail went out less than MinGapBetweenMails ago");
+        }
+
+        if (subscriber.LastElsewhereSentAt is { } elsewhere && DateTimeOffset.FromUnixTimeMilliseconds(elsewhere) + minGap is var until && until > now
+            && (mailing.Ends is not { } ends || until < ends))
+        {
+            // Two campaigns due together: the later mail waits for the gap, unless waiting would pass its end.
+            return DeliveryDecision.Wait(until);
+        }
+
+        if (mailing.Audience == MailingAudience.Confirmed)
+        {
+            // The guide goes out whole, even to someone who already objected somewhere: it is what they signed up for.
+            var chosen = Split(subscriber.Platforms);
+            return DeliveryDecision.SendTo(campaignPlatforms.Where(chosen.Contains).ToList());
         }
 
         return DeliveryDecision.SendTo(remaining);

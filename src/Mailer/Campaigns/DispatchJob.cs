@@ -48,8 +48,8 @@ public sealed class DispatchJob(
             {
                 // Due while nobody was sending (the service was down): record it as skipped for those it was meant for.
                 const string reason = "skipped: its moment passed before it could be sent";
-                var recorded = await ledger.CreateRowsAsync(mailing.Mailing, mailing.Due, "skipped", reason, now, cancellationToken);
-                recorded += await ledger.SkipUnsentAsync(mailing.Mailing, now, reason, cancellationToken);
+                var recorded = await ledger.CreateRowsAsync(mailing.Campaign, mailing.Mailing, mailing.Due, "skipped", reason, now, cancellationToken);
+                recorded += await ledger.SkipUnsentAsync(mailing.Campaign, mailing.Mailing, now, reason, cancellationToken);
                 metrics.Messages(mailing.Mailing, "skipped", recorded);
                 if (recorded > 0)
                 {
@@ -59,21 +59,20 @@ public sealed class DispatchJob(
                 continue;
             }
 
-            // A reminder goes to those confirmed before it was due; the announcement to everyone confirmed until now.
-            var confirmedBefore = mailing.IsReminder ? mailing.Due : now.AddMilliseconds(1);
-            var created = await ledger.CreateRowsAsync(mailing.Mailing, confirmedBefore, "queued", null, now, cancellationToken);
+            // A reminder goes to those confirmed before it was due; the announcement (late joiners) to everyone confirmed until now.
+            var created = await ledger.CreateRowsAsync(mailing.Campaign, mailing.Mailing, mailing.ConfirmedBefore(now), "queued", null, now, cancellationToken);
             if (created > 0)
             {
                 CampaignsLog.RowsCreated(logger, mailing.Mailing, created);
             }
 
             // A mailing that bounces too much waits for the operator ('resume'); its rows stay queued.
-            if (await breaker.CheckAsync(mailing.Mailing, now, cancellationToken))
+            if (await breaker.CheckAsync(mailing.Key, now, cancellationToken))
             {
                 continue;
             }
 
-            var waiting = await ledger.CountClaimableAsync(mailing.Mailing, now, (long)smtp.Value.Connections * options.Value.BatchSize, cancellationToken);
+            var waiting = await ledger.CountClaimableAsync(mailing.Campaign, mailing.Mailing, now, (long)smtp.Value.Connections * options.Value.BatchSize, cancellationToken);
             if (waiting > 0)
             {
                 claimable += waiting;

@@ -25,7 +25,8 @@ namespace Mailer.Campaigns;
 public sealed class SendBatchJob(
     DeliveryLedger ledger,
     CampaignClock clock,
-    MailComposer composer,
+    CampaignMails mails,
+    CampaignCatalog catalog,
     IMailTransport transport,
     SendProgress progress,
     ReturnPath returnPath,
@@ -104,16 +105,16 @@ public sealed class SendBatchJob(
         var leaseUntil = now + campaign.LeaseDuration;
         foreach (var schedule in ByUrgency(await clock.MailingsAsync(cancellationToken), now))
         {
-            if (await IsPausedAsync(schedule.Mailing, cancellationToken))
+            if (await IsPausedAsync(schedule.Key, cancellationToken))
             {
                 // Paused by the circuit breaker: its rows stay queued until 'resume'.
                 continue;
             }
 
-            var rows = await ledger.ClaimAsync(schedule.Mailing, owner, campaign.BatchSize, now, leaseUntil, cancellationToken);
+            var rows = await ledger.ClaimAsync(schedule.Campaign, schedule.Mailing, owner, campaign.BatchSize, now, leaseUntil, cancellationToken);
             if (rows.Count > 0)
             {
-                _batchMailing = schedule.Mailing;
+                _batchMailing = schedule.Key;
                 return (schedule, rows, leaseUntil);
             }
         }
@@ -235,18 +236,23 @@ public sealed class SendBatchJob(
     private async Task<(DeliveryOutcome Outcome, SendOutcome? Result)> SendOneAsync(ScheduledMailing mailing, ClaimedDelivery row,
         SendingState? subscriber, IMailConnection connection, DateTimeOffset now)
     {
-        var campaign = options.Value;
+        var campaign = catalog.Get(mailing.Campaign);
         var decision = DeliveryRules.Decide(mailing, subscriber, campaign.Platforms.Keys, campaign.MinGapBetweenMails, now);
+        if (decision.WaitUntil is { } until)
+        {
+            return (DeliveryOutcome.Requeued(row.Id, attempted: false, now, until, decision.SkipReason), null);
+        }
+
         if (!decision.Send)
         {
             return (DeliveryOutcome.Finished(row.Id, "skipped", attempted: false, now, decision.SkipReason!), null);
         }
 
-        var recipient = new Recipient(row.SubscriberId, subscriber!.Email, subscriber.Locale, decision.Platforms);
+        var recipient = new Recipient(row.SubscriberId, subscriber!.Email, subscriber.Locale, decision.Platforms) { Campaign = mailing.Campaign };
         MimeMessage message;
         try
         {
-            message = composer.Compose(mailing.Mailing, recipient, now);
+            message = mails.For(mailing.Campaign).Compose(mailing.Mailing, recipient, now);
         }
         catch (Exception e) when (e is ArgumentException or ScriptRuntimeException)
         {

@@ -10,21 +10,24 @@ namespace Mailer.Campaigns;
 /// <c>status</c>: per mailing, its due time and how many were sent, failed, skipped and are still queued; then what came
 /// back, with the hard-bounce and complaint rates and a warning above what the big mailbox providers tolerate.
 /// </summary>
-public sealed class StatusCommand(CampaignClock clock, DeliveryLedger ledger, BounceStore bounces, MailingBreaker breaker, IOptions<CampaignOptions> options)
+public sealed class StatusCommand(CampaignClock clock, DeliveryLedger ledger, BounceStore bounces, MailingBreaker breaker, CampaignCatalog catalog)
     : IOperatorCommand
 {
     public string Verb => "status";
 
-    public string Usage => "status";
+    public string Usage => "status " + CampaignArgument.Usage;
 
     public async Task<int> RunAsync(CommandArguments arguments, TextWriter output, CancellationToken cancellationToken)
     {
+        var campaign = CampaignArgument.Resolve(arguments, catalog);
         arguments.EnsureNoOthers(0);
-        var zone = options.Value.Zone;
-        var counts = (await ledger.CountsAsync(cancellationToken)).ToDictionary(c => c.Mailing);
+        var zone = campaign.Zone;
+        var counts = (await ledger.CountsAsync(cancellationToken)).Where(c => c.Campaign == campaign.Name).ToDictionary(c => c.Mailing);
+        var mailings = await clock.MailingsAsync(campaign, cancellationToken);
+        await output.WriteLineAsync($"campaign {campaign.Name}, deadline {ZonedTime.ToLocal(campaign.DeadlineUtc, zone).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} {campaign.TimeZone}");
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-            $"{"mailing",-16} {"due (" + options.Value.TimeZone + ")",-26} {"recipients",10} {"sent",10} {"failed",8} {"skipped",8} {"queued",8}"));
-        foreach (var mailing in await clock.MailingsAsync(cancellationToken))
+            $"{"mailing",-16} {"due (" + campaign.TimeZone + ")",-26} {"recipients",10} {"sent",10} {"failed",8} {"skipped",8} {"queued",8}"));
+        foreach (var mailing in mailings)
         {
             var c = counts.GetValueOrDefault(mailing.Mailing) ?? new MailingCounts { Mailing = mailing.Mailing };
             var due = ZonedTime.ToLocal(mailing.Due, zone).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
@@ -33,11 +36,11 @@ public sealed class StatusCommand(CampaignClock clock, DeliveryLedger ledger, Bo
         }
 
         await WriteBouncesAsync(output, cancellationToken);
-        foreach (var mailing in await clock.MailingsAsync(cancellationToken))
+        foreach (var mailing in mailings)
         {
-            if (await breaker.PausedAsync(mailing.Mailing, cancellationToken) is { } reason)
+            if (await breaker.PausedAsync(mailing.Key, cancellationToken) is { } reason)
             {
-                await output.WriteLineAsync($"PAUSED: {mailing.Mailing} since {reason}; 'resume {mailing.Mailing}' continues it.");
+                await output.WriteLineAsync($"PAUSED: {mailing.Mailing} since {reason}; 'resume {mailing.Mailing} --campaign {campaign.Name}' continues it.");
             }
         }
 

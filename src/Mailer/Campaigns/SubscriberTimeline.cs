@@ -16,14 +16,16 @@ public sealed record TimelineView(SubscriberSnapshot Subscriber, string Summary,
 /// The timeline of one address, for the <c>timeline</c> command and the dashboard's campaign page: each mailing's due
 /// time, and for a subscriber what they received (time and server reply) and what they will receive, or why not.
 /// </summary>
-public sealed class SubscriberTimeline(CampaignClock clock, DeliveryLedger ledger, BounceStore bounces, IOptions<CampaignOptions> options)
+public sealed class SubscriberTimeline(CampaignClock clock, DeliveryLedger ledger, BounceStore bounces)
 {
-    public Task<IReadOnlyList<ScheduledMailing>> MailingsAsync(CancellationToken cancellationToken) => clock.MailingsAsync(cancellationToken);
+    public Task<IReadOnlyList<ScheduledMailing>> MailingsAsync(CampaignOptions campaign, CancellationToken cancellationToken) =>
+        clock.MailingsAsync(campaign, cancellationToken);
 
-    /// <summary>The timeline of the subscriber with this normalized address at <paramref name="now"/>; null when there is none.</summary>
-    public async Task<TimelineView?> ForAsync(string normalizedEmail, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>The timeline of the campaign's subscriber with this normalized address at <paramref name="now"/>; null when there is none.</summary>
+    public async Task<TimelineView?> ForAsync(CampaignOptions campaign, string normalizedEmail, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var subscriber = await ledger.SubscriberAsync(normalizedEmail, cancellationToken);
+        string Local(DateTimeOffset instant) => SubscriberTimeline.Local(campaign, instant);
+        var subscriber = await ledger.SubscriberAsync(campaign.Name, normalizedEmail, cancellationToken);
         if (subscriber is null)
         {
             return null;
@@ -35,7 +37,7 @@ public sealed class SubscriberTimeline(CampaignClock clock, DeliveryLedger ledge
         var suppression = await bounces.SuppressionAsync(subscriber.Id, cancellationToken);
         var stopped = suppression is { } s ? $"no mail since {Local(s.At)}: {s.Reason}" : null;
         var history = (await ledger.HistoryAsync(subscriber.Id, cancellationToken)).ToDictionary(h => h.Mailing);
-        var mailings = await clock.MailingsAsync(cancellationToken);
+        var mailings = await clock.MailingsAsync(campaign, cancellationToken);
         var reports = (await bounces.EventsAsync(subscriber.Id, cancellationToken)).Select(report =>
         {
             var of = report.Mailing is null ? "" : $" of {report.Mailing}";
@@ -45,13 +47,14 @@ public sealed class SubscriberTimeline(CampaignClock clock, DeliveryLedger ledge
         });
         return new TimelineView(subscriber, summary, stopped,
             [.. mailings.Select(m => (m.Mailing, history.ContainsKey(m.Mailing) || suppression is null
-                ? Explain(m, subscriber, history.GetValueOrDefault(m.Mailing), now)
+                ? Explain(campaign, m, subscriber, history.GetValueOrDefault(m.Mailing), now)
                 : "will not receive it: mail to the address is stopped"))],
             [.. reports]);
     }
 
-    private string Explain(ScheduledMailing mailing, SubscriberSnapshot subscriber, DeliveryRecord? record, DateTimeOffset now)
+    private static string Explain(CampaignOptions campaign, ScheduledMailing mailing, SubscriberSnapshot subscriber, DeliveryRecord? record, DateTimeOffset now)
     {
+        string Local(DateTimeOffset instant) => SubscriberTimeline.Local(campaign, instant);
         if (record is not null)
         {
             var at = record.SentAt ?? record.UpdatedAt;
@@ -65,7 +68,7 @@ public sealed class SubscriberTimeline(CampaignClock clock, DeliveryLedger ledge
         }
 
         var confirmed = DateTimeOffset.FromUnixTimeMilliseconds(subscriber.ConfirmedAt ?? 0);
-        if (mailing.IsReminder && confirmed >= mailing.Due)
+        if (!mailing.LateJoiners && confirmed >= mailing.Due)
         {
             return "will not receive it: confirmed after it was due";
         }
@@ -76,7 +79,7 @@ public sealed class SubscriberTimeline(CampaignClock clock, DeliveryLedger ledge
         }
 
         var state = new SendingState { Platforms = subscriber.Platforms, DonePlatforms = subscriber.DonePlatforms, Status = subscriber.Status };
-        if (mailing.IsReminder && DeliveryRules.Remaining(state, options.Value.Platforms.Keys).Count == 0)
+        if (mailing.Audience == MailingAudience.NotDone && DeliveryRules.Remaining(state, campaign.Platforms.Keys).Count == 0)
         {
             return "will not receive it: every chosen platform is marked done";
         }
@@ -85,8 +88,8 @@ public sealed class SubscriberTimeline(CampaignClock clock, DeliveryLedger ledge
     }
 
     /// <summary>An instant as the campaign's wall clock shows it, with the zone's name.</summary>
-    public string Local(DateTimeOffset instant) =>
-        ZonedTime.ToLocal(instant, options.Value.Zone).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " " + options.Value.TimeZone;
+    public static string Local(CampaignOptions campaign, DateTimeOffset instant) =>
+        ZonedTime.ToLocal(instant, campaign.Zone).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " " + campaign.TimeZone;
 
     public static string Utc(DateTimeOffset instant) => instant.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }

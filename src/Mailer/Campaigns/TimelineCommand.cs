@@ -8,26 +8,27 @@ namespace Mailer.Campaigns;
 /// <c>timeline [--email ADDRESS] [--now DATETIME]</c>: each mailing's due time, local and UTC; for one subscriber also
 /// what they received (time and server reply) and what they will receive, or why not.
 /// </summary>
-public sealed class TimelineCommand(SubscriberTimeline timeline, IOptions<CampaignOptions> options, TimeProvider time)
+public sealed class TimelineCommand(SubscriberTimeline timeline, CampaignCatalog catalog, TimeProvider time)
     : IOperatorCommand
 {
     public string Verb => "timeline";
 
-    public string Usage => "timeline [--email ADDRESS] [--now DATETIME]   (DATETIME wall-clock time in Campaign:TimeZone, e.g. 2024-05-20T10:00, or with an offset, e.g. 2024-05-20T08:00Z)";
+    public string Usage => "timeline [--email ADDRESS] [--now DATETIME] " + CampaignArgument.Usage + "   (DATETIME wall-clock time in the campaign's TimeZone, e.g. 2024-05-20T10:00, or with an offset, e.g. 2024-05-20T08:00Z)";
 
     public async Task<int> RunAsync(CommandArguments arguments, TextWriter output, CancellationToken cancellationToken)
     {
+        var campaign = CampaignArgument.Resolve(arguments, catalog);
         var email = arguments.Option("email");
-        var given = arguments.Instant("now", options.Value.Zone);
+        var given = arguments.Instant("now", campaign.Zone);
         arguments.EnsureNoOthers(0);
 
-        var campaign = options.Value;
         var now = given ?? time.GetUtcNow();
-        await output.WriteLineAsync($"deadline         {timeline.Local(campaign.DeadlineUtc)}  ({SubscriberTimeline.Utc(campaign.DeadlineUtc)})");
-        foreach (var mailing in await timeline.MailingsAsync(cancellationToken))
+        string Local(DateTimeOffset instant) => SubscriberTimeline.Local(campaign, instant);
+        await output.WriteLineAsync($"deadline         {Local(campaign.DeadlineUtc)}  ({SubscriberTimeline.Utc(campaign.DeadlineUtc)})");
+        foreach (var mailing in await timeline.MailingsAsync(campaign, cancellationToken))
         {
-            var ends = mailing.Ends is { } e ? $", until {timeline.Local(e)}" : "";
-            await output.WriteLineAsync($"{mailing.Mailing,-16} {timeline.Local(mailing.Due)}  ({SubscriberTimeline.Utc(mailing.Due)}){ends}");
+            var ends = mailing.Ends is { } e ? $", until {Local(e)}" : "";
+            await output.WriteLineAsync($"{mailing.Mailing,-16} {Local(mailing.Due)}  ({SubscriberTimeline.Utc(mailing.Due)}){ends}");
         }
 
         if (email is null)
@@ -40,7 +41,7 @@ public sealed class TimelineCommand(SubscriberTimeline timeline, IOptions<Campai
             throw new UsageException($"--email '{email}' is not a mail address.");
         }
 
-        if (await timeline.ForAsync(normalized, now, cancellationToken) is not { } view)
+        if (await timeline.ForAsync(campaign, normalized, now, cancellationToken) is not { } view)
         {
             await output.WriteLineAsync("No subscriber with that address.");
             return 1;

@@ -17,6 +17,9 @@ internal sealed record CampaignPageModel(
     string FormField,
     string FormToken)
 {
+    /// <summary>More than one campaign: each mailing is shown with its campaign.</summary>
+    public bool SeveralCampaigns { get; init; }
+
     /// <param name="Paused">Why the circuit breaker holds the mailing (<c>resume</c> continues it); null while it sends.</param>
     public sealed record Mailing(ScheduledMailing Schedule, string DueLocal, MailingCounts Counts, double PerSecond,
         IReadOnlyList<(string At, DeliveryFailure Failure)> Failures, string? Paused = null);
@@ -77,14 +80,20 @@ internal sealed class CampaignPage : IDashboardDispatcher
         var breaker = services.GetRequiredService<Bounces.MailingBreaker>();
         var cancel = http.RequestAborted;
 
-        var counts = (await ledger.CountsAsync(cancel)).ToDictionary(c => c.Mailing);
+        var catalog = services.GetRequiredService<CampaignCatalog>();
+        var counts = (await ledger.CountsAsync(cancel)).ToDictionary(c => (c.Campaign, c.Mailing));
         var mailings = new List<CampaignPageModel.Mailing>();
-        foreach (var mailing in await timeline.MailingsAsync(cancel))
+        foreach (var campaign in catalog.All)
         {
-            var failures = await readings.LastFailuresAsync(mailing.Mailing, FailuresShown, cancel);
-            mailings.Add(new(mailing, timeline.Local(mailing.Due), counts.GetValueOrDefault(mailing.Mailing) ?? new MailingCounts { Mailing = mailing.Mailing },
-                rate.PerSecond(mailing.Mailing), [.. failures.Select(f => (timeline.Local(DateTimeOffset.FromUnixTimeMilliseconds(f.UpdatedAt)), f))],
-                await breaker.PausedAsync(mailing.Mailing, cancel)));
+            string Local(DateTimeOffset instant) => SubscriberTimeline.Local(campaign, instant);
+            foreach (var mailing in await timeline.MailingsAsync(campaign, cancel))
+            {
+                var failures = await readings.LastFailuresAsync(mailing.Campaign, mailing.Mailing, FailuresShown, cancel);
+                mailings.Add(new(mailing, Local(mailing.Due),
+                    counts.GetValueOrDefault((mailing.Campaign, mailing.Mailing)) ?? new MailingCounts { Campaign = mailing.Campaign, Mailing = mailing.Mailing },
+                    rate.PerSecond(mailing.Mailing), [.. failures.Select(f => (Local(DateTimeOffset.FromUnixTimeMilliseconds(f.UpdatedAt)), f))],
+                    await breaker.PausedAsync(mailing.Key, cancel)));
+            }
         }
 
         string? lookedUp = null;
@@ -96,12 +105,16 @@ internal sealed class CampaignPage : IDashboardDispatcher
             lookedUp = form["email"].ToString().Trim();
             if (EmailAddress.Normalize(lookedUp, out var normalized) == EmailProblem.None)
             {
-                view = await timeline.ForAsync(normalized, services.GetRequiredService<TimeProvider>().GetUtcNow(), cancel);
+                // The address's timeline in the first campaign it is in.
+                foreach (var campaign in catalog.All)
+                {
+                    view ??= await timeline.ForAsync(campaign, normalized, services.GetRequiredService<TimeProvider>().GetUtcNow(), cancel);
+                }
             }
         }
 
         var field = services.GetRequiredService<IOptions<AntiforgeryOptions>>().Value.FormFieldName;
-        return new CampaignPageModel(mailings, lookedUp, view, field, context.AntiforgeryToken ?? "");
+        return new CampaignPageModel(mailings, lookedUp, view, field, context.AntiforgeryToken ?? "") { SeveralCampaigns = catalog.All.Count > 1 };
     }
 
     /// <summary>The page inside Hangfire's layout; everything it writes comes from <see cref="CampaignPageHtml"/>, encoded there.</summary>

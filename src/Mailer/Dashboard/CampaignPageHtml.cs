@@ -19,14 +19,14 @@ internal static class CampaignPageHtml
         foreach (var mailing in model.Mailings)
         {
             var c = mailing.Counts;
-            html.Append(Invariant($"""<tr data-mailing="{E(mailing.Schedule.Mailing)}"><td>{E(mailing.Schedule.Mailing)}{Paused(mailing.Paused)}</td><td>{E(mailing.DueLocal)}</td><td>{c.Recipients}</td><td>{c.Sent}</td><td>{c.Failed}</td><td>{c.Skipped}</td><td>{c.Queued + c.Sending}</td><td>"""));
+            html.Append(Invariant($"""<tr data-mailing="{E(mailing.Schedule.Mailing)}" data-campaign="{E(mailing.Schedule.Campaign)}"><td>{E(model.SeveralCampaigns ? mailing.Schedule.Key : mailing.Schedule.Mailing)}{Paused(mailing.Paused)}</td><td>{E(mailing.DueLocal)}</td><td>{c.Recipients}</td><td>{c.Sent}</td><td>{c.Failed}</td><td>{c.Skipped}</td><td>{c.Queued + c.Sending}</td><td>"""));
             html.Append(ProgressBar(c)).Append(Invariant($"</td><td>{mailing.PerSecond:0.##}/s</td></tr>"));
         }
 
         html.Append("</tbody></table>");
         foreach (var mailing in model.Mailings.Where(m => m.Failures.Count > 0))
         {
-            html.Append(Invariant($"""<h3>Last failures of {E(mailing.Schedule.Mailing)}</h3><table class="table table-condensed mailer-failures"><thead><tr><th>When</th><th>Subscriber</th><th>Attempts</th><th>Server's reply</th></tr></thead><tbody>"""));
+            html.Append(Invariant($"""<h3>Last failures of {E(mailing.Schedule.Key)}</h3><table class="table table-condensed mailer-failures"><thead><tr><th>When</th><th>Subscriber</th><th>Attempts</th><th>Server's reply</th></tr></thead><tbody>"""));
             foreach (var (at, failure) in mailing.Failures)
             {
                 html.Append(Invariant($"""<tr><td>{E(at)}</td><td>#{failure.SubscriberId}</td><td>{failure.Attempts}</td><td class="mailer-reply">{E(failure.LastReply ?? "")}</td></tr>"""));

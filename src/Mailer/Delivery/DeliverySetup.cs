@@ -20,6 +20,8 @@ public static class DeliverySetup
         services.AddDkimSigning();
         services.AddSingleton<MessageFactory>();
         services.AddSingleton<MailComposer>();
+        services.AddSingleton<CampaignMails>();
+        services.AddHostedService<CampaignMailsInitializer>();
         services.AddSingleton<Cli.IOperatorCommand, SendTestCommand>();
         services.AddSingleton<Cli.IOperatorCommand, Rendering.PreviewCommand>();
         services.AddSingleton<IMailTransport>(provider =>
@@ -37,4 +39,16 @@ public static class DeliverySetup
         services.AddHealthChecks().AddCheck<TransportHealthCheck>("transport");
         return builder;
     }
+}
+
+/// <summary>Builds every campaign's mail at start: a broken template of any campaign stops the start with its file and line.</summary>
+internal sealed class CampaignMailsInitializer(CampaignMails mails) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        mails.BuildAll();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -39,6 +39,7 @@ public sealed class MessageFactory
     private readonly string _listId;
     private readonly Dictionary<string, string> _feedbackIds;
     private readonly DeadlineCalendar _calendar;
+    private readonly CampaignOptions _campaign;
     private readonly TimeProvider _time;
 
     public MessageFactory(IOptions<MailerOptions> mailer, IOptions<CampaignOptions> campaign, TimeProvider time)
@@ -54,7 +55,8 @@ public sealed class MessageFactory
         _listId = $"<{campaign.Value.Name}.{_domain}>";
         // Nothing personal: the same four fields on every message of a mailing.
         var senderId = string.IsNullOrEmpty(mailer.Value.FeedbackSenderId) ? FeedbackId.DefaultSenderId(_domain) : mailer.Value.FeedbackSenderId;
-        _feedbackIds = Mailings.All.ToDictionary(
+        _campaign = campaign.Value;
+        _feedbackIds = _campaign.Mails.ToDictionary(
             mailing => mailing,
             mailing => FeedbackId.For(mailing, campaign.Value.Name, mailing == Mailings.Confirm ? "optin" : "bulk", senderId));
         _calendar = new DeadlineCalendar(campaign.Value, _domain, time);
@@ -90,7 +92,7 @@ public sealed class MessageFactory
         message.Headers.Add("X-Mailing", mailing);
 
         var body = new MultipartAlternative { TextPart("plain", rendered.Text), TextPart("html", rendered.Html) };
-        message.Body = mailing == Mailings.Announcement ? new Multipart("mixed") { body, _calendar.CreatePart() } : body;
+        message.Body = _campaign.IsLaunch(mailing) ? new Multipart("mixed") { body, _calendar.CreatePart() } : body;
         return message;
     }
 

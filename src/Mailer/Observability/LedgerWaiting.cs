@@ -9,7 +9,7 @@ namespace Mailer.Observability;
 /// most once per <see cref="CacheFor"/>; a read that takes longer than <see cref="WaitAtMost"/> (a busy or unreachable
 /// database) leaves the scrape with the last numbers, and the next one gets the fresh ones.
 /// </summary>
-public sealed class LedgerWaiting(LedgerReadings ledger, TimeProvider time, ILogger<LedgerWaiting> logger)
+public sealed class LedgerWaiting(LedgerReadings ledger, CampaignCatalog catalog, TimeProvider time, ILogger<LedgerWaiting> logger)
 {
     internal static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan WaitAtMost = TimeSpan.FromSeconds(2);
@@ -46,11 +46,11 @@ public sealed class LedgerWaiting(LedgerReadings ledger, TimeProvider time, ILog
         {
             using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             var measurements = new List<Measurement<long>>();
-            foreach (var mailing in Mailings.Campaign)
+            foreach (var (campaign, mailing) in catalog.All.SelectMany(c => c.Mailings.Keys.Select(m => (c.Name, m.ToLowerInvariant()))))
             {
-                var (queued, sending) = await ledger.WaitingAsync(mailing, limit.Token);
-                measurements.Add(new(queued, new("mailing", mailing), new("state", "queued")));
-                measurements.Add(new(sending, new("mailing", mailing), new("state", "sending")));
+                var (queued, sending) = await ledger.WaitingAsync(campaign, mailing, limit.Token);
+                measurements.Add(new(queued, new("campaign", campaign), new("mailing", mailing), new("state", "queued")));
+                measurements.Add(new(sending, new("campaign", campaign), new("mailing", mailing), new("state", "sending")));
             }
 
             lock (_gate)

@@ -7,20 +7,21 @@ using Microsoft.Extensions.Options;
 namespace Mailer.Rendering;
 
 /// <summary><c>preview &lt;mailing&gt;</c>: writes the mail for a sample subscriber as .html, .txt and .eml, to look at before it goes out.</summary>
-public sealed class PreviewCommand(MailComposer composer, IOptions<CampaignOptions> campaign, TimeProvider time) : IOperatorCommand
+public sealed class PreviewCommand(Delivery.CampaignMails mails, CampaignCatalog catalog, TimeProvider time) : IOperatorCommand
 {
     public string Verb => "preview";
 
-    public string Usage => $"preview <mailing> {SampleRecipient.Usage} [--out DIR]";
+    public string Usage => $"preview <mailing> {SampleRecipient.Usage} {CampaignArgument.Usage} [--out DIR]";
 
     public async Task<int> RunAsync(CommandArguments arguments, TextWriter output, CancellationToken cancellationToken)
     {
-        var mailing = SampleRecipient.Mailing(arguments);
-        var (recipient, now) = SampleRecipient.From(arguments, "beispiel@example.org", campaign.Value, time);
+        var campaign = CampaignArgument.Resolve(arguments, catalog);
+        var mailing = SampleRecipient.Mailing(arguments, campaign);
+        var (recipient, now) = SampleRecipient.From(arguments, "beispiel@example.org", campaign, time);
         var folder = Path.GetFullPath(arguments.Option("out") ?? "preview");
         arguments.EnsureNoOthers(1);
 
-        var message = composer.Compose(mailing, recipient, now);
+        var message = mails.For(campaign.Name).Compose(mailing, recipient, now);
         Directory.CreateDirectory(folder);
         var stem = Path.Combine(folder, $"{mailing}.{recipient.Locale}");
         await File.WriteAllTextAsync(stem + ".html", message.HtmlBody, cancellationToken);

@@ -2,7 +2,11 @@ namespace Mailer.Rendering;
 
 /// <summary>Who a mail is for: the subscriber's id and address, language and the platforms to mention.</summary>
 /// <param name="Platforms">The platforms the mail speaks of (chosen and not yet done), in the campaign's order.</param>
-public sealed record Recipient(long SubscriberId, string Email, string Locale, IReadOnlyList<string> Platforms);
+public sealed record Recipient(long SubscriberId, string Email, string Locale, IReadOnlyList<string> Platforms)
+{
+    /// <summary>The campaign of the subscription (null: the default campaign); it decides the templates and links.</summary>
+    public string? Campaign { get; init; }
+}
 
 /// <summary>The links a mail may carry, built by the service (never taken from input).</summary>
 /// <param name="ConfirmUrl">Only for the <c>confirm</c> mail.</param>

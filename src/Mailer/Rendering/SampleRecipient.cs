@@ -32,11 +32,11 @@ internal static class SampleRecipient
         return (new Recipient(0, email, locale, ordered), now);
     }
 
-    public static string Mailing(CommandArguments arguments)
+    public static string Mailing(CommandArguments arguments, CampaignOptions campaign)
     {
-        var mailing = arguments.Required(0, "mailing (" + string.Join(", ", Mailings.All) + ")");
-        return Mailings.All.Contains(mailing)
+        var mailing = arguments.Required(0, "mailing (" + string.Join(", ", campaign.Mails) + ")");
+        return campaign.Mails.Contains(mailing)
             ? mailing
-            : throw new UsageException($"Unknown mailing '{mailing}'; one of {string.Join(", ", Mailings.All)}.");
+            : throw new UsageException($"Unknown mailing '{mailing}' of the campaign {campaign.Name}; one of {string.Join(", ", campaign.Mails)}.");
     }
 }

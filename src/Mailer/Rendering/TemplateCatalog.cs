@@ -30,12 +30,12 @@ internal sealed class TemplateCatalog
     private readonly List<string> _problems = [];
     private readonly HashSet<string> _read = new(StringComparer.Ordinal);
 
-    private TemplateCatalog(string directory)
+    private TemplateCatalog(string shared, string directory, IReadOnlyList<string> mails)
     {
         Directory = directory;
         foreach (var part in MailPart.Bodies)
         {
-            if (Read(Path.Combine(directory, $"layout.{part}.sbn")) is { } layout)
+            if (Read(Path.Combine(shared, $"layout.{part}.sbn")) is { } layout)
             {
                 _layouts[part] = layout;
             }
@@ -43,7 +43,7 @@ internal sealed class TemplateCatalog
 
         foreach (var locale in Mailings.Locales)
         {
-            foreach (var mailing in Mailings.All)
+            foreach (var mailing in mails)
             {
                 foreach (var part in MailPart.All)
                 {
@@ -77,7 +77,8 @@ internal sealed class TemplateCatalog
                 + string.Join(Environment.NewLine, _problems));
         }
 
-        Unused = TemplateFiles(directory)
+        Unused = TemplateFiles(shared)
+            .Concat(TemplateFiles(directory))
             .Concat(Mailings.Locales.SelectMany(l => TemplateFiles(Path.Combine(directory, l))))
             .Concat(Mailings.Locales.SelectMany(l => TemplateFiles(Path.Combine(directory, l, "partials"))))
             .Where(f => !_read.Contains(f))
@@ -91,14 +92,25 @@ internal sealed class TemplateCatalog
     /// <summary>Template files in the folder that none of the names above matched (a typo, a leftover).</summary>
     public IReadOnlyList<string> Unused { get; }
 
-    public static TemplateCatalog Load(string directory)
+    /// <summary>
+    /// The templates of one campaign: its mails and partials in <paramref name="shared"/>/<paramref name="campaign"/>/&lt;locale&gt;/,
+    /// the layouts in <paramref name="shared"/> (the templates folder).
+    /// </summary>
+    public static TemplateCatalog Load(string shared, string campaign, IReadOnlyList<string> mails)
     {
-        if (!System.IO.Directory.Exists(directory))
+        if (!System.IO.Directory.Exists(shared))
         {
-            throw new TemplateException($"The template folder {directory} does not exist (Rendering:TemplateDirectory).");
+            throw new TemplateException($"The template folder {shared} does not exist (Rendering:TemplateDirectory).");
         }
 
-        return new TemplateCatalog(Path.GetFullPath(directory));
+        var directory = Path.Combine(shared, campaign);
+        if (!System.IO.Directory.Exists(directory))
+        {
+            throw new TemplateException($"The templates of the campaign {campaign} are missing: the folder {Path.GetFullPath(directory)} does not exist "
+                + "(each campaign has templates/<campaign>/<locale>/ with its mails; see templates/README.md).");
+        }
+
+        return new TemplateCatalog(Path.GetFullPath(shared), Path.GetFullPath(directory), mails);
     }
 
     /// <summary>Every template: mails, layouts and partials.</summary>

@@ -30,6 +30,7 @@ public sealed class TemplateRenderer
     private static StringBuilder? t_output;
 
     private readonly TemplateCatalog _catalog;
+    private readonly CampaignOptions _campaign;
     private readonly MailModel _model;
     private readonly MailVariants? _variants;
 
@@ -40,7 +41,8 @@ public sealed class TemplateRenderer
         IHostEnvironment environment,
         ILogger<TemplateRenderer> logger)
     {
-        _catalog = TemplateCatalog.Load(ContentRoot.Combine(environment.ContentRootPath, options.Value.TemplateDirectory));
+        _campaign = campaign.Value;
+        _catalog = TemplateCatalog.Load(ContentRoot.Combine(environment.ContentRootPath, options.Value.TemplateDirectory), _campaign.Name, _campaign.Mails);
         foreach (var path in _catalog.Unused)
         {
             RenderingLog.TemplateNotUsed(logger, path);
@@ -71,7 +73,7 @@ public sealed class TemplateRenderer
         ArgumentNullException.ThrowIfNull(mailing);
         ArgumentNullException.ThrowIfNull(recipient);
         ArgumentNullException.ThrowIfNull(links);
-        var knownMailing = Mailings.All.FirstOrDefault(m => m == mailing)
+        var knownMailing = _campaign.Mails.FirstOrDefault(m => m == mailing)
             ?? throw new ArgumentException($"Unknown mailing '{mailing}'.", nameof(mailing));
         var locale = Mailings.Locales.FirstOrDefault(l => string.Equals(l, recipient.Locale, StringComparison.OrdinalIgnoreCase))
             ?? throw new ArgumentException($"Unknown locale '{recipient.Locale}'.", nameof(recipient));
@@ -143,9 +145,9 @@ public sealed class TemplateRenderer
         DateTimeOffset[] times = [deadline.AddDays(-7), deadline.AddHours(-1), deadline.AddDays(1)];
         foreach (var locale in Mailings.Locales)
         {
-            foreach (var mailing in Mailings.All)
+            foreach (var mailing in _campaign.Mails)
             {
-                var reminder = mailing is Mailings.ReminderWeek or Mailings.ReminderFinal;
+                var reminder = _campaign.IsForNotDone(mailing);
                 foreach (var chosen in Combinations(platforms).Where(c => c.Count > 0 || !reminder))
                 {
                     var recipient = new Recipient(0, "test@example.invalid", locale, chosen);
@@ -199,7 +201,7 @@ public sealed class TemplateRenderer
                 platforms.ToDictionary(p => p, p => $"https://example.invalid/done/{i}/{p}?s=\"t\""));
             foreach (var locale in Mailings.Locales)
             {
-                foreach (var mailing in Mailings.All)
+                foreach (var mailing in _campaign.Mails)
                 {
                     foreach (var now in times)
                     {

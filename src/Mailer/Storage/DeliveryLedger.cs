@@ -10,6 +10,8 @@ public sealed class ClaimedDelivery
 
     public long SubscriberId { get; init; }
 
+    public string Campaign { get; init; } = "";
+
     public string Mailing { get; init; } = "";
 
     public int Attempts { get; init; }
@@ -42,7 +44,11 @@ public sealed class SendingState
 
     public string Status { get; init; } = "";
 
+    /// <summary>The last mail of this campaign but this mailing that went to the subscriber (the campaign's gap).</summary>
     public long? LastOtherSentAt { get; init; }
+
+    /// <summary>The last mail of another campaign that went to the same address (the gap across campaigns).</summary>
+    public long? LastElsewhereSentAt { get; init; }
 
     /// <summary>Since when no mail goes to the address (a hard bounce, soft ones in a row); null while it does.</summary>
     public long? SuppressedAt { get; init; }
@@ -53,6 +59,8 @@ public sealed class SendingState
 /// <summary>Counts of one mailing's ledger rows by status.</summary>
 public sealed class MailingCounts
 {
+    public string Campaign { get; init; } = "";
+
     public string Mailing { get; init; } = "";
 
     public long Queued { get; init; }
@@ -71,6 +79,8 @@ public sealed class MailingCounts
 /// <summary>One row of a subscriber's history.</summary>
 public sealed class DeliveryRecord
 {
+    public string Campaign { get; init; } = "";
+
     public string Mailing { get; init; } = "";
 
     public string Status { get; init; } = "";
@@ -105,21 +115,21 @@ public sealed class DeliveryLedger(Database database)
     // join, and with statistics taken before a mailing's rows were written (it believes there are none) it picked a
     // nested loop over every row of that mailing for each subscriber: 30 s and a timeout per range at a million.
     private const string AnyRowMissing = """
-        WITH chunk AS MATERIALIZED (SELECT id, status, confirmed_at FROM subscribers WHERE id > @From AND id <= @To)
+        WITH chunk AS MATERIALIZED (SELECT id, campaign, status, confirmed_at FROM subscribers WHERE id > @From AND id <= @To)
         SELECT COUNT(*) FROM (
             SELECT 1 FROM chunk s
-            WHERE s.status = 'confirmed' AND s.confirmed_at < @ConfirmedBefore
+            WHERE s.campaign = @Campaign AND s.status = 'confirmed' AND s.confirmed_at < @ConfirmedBefore
               AND (SELECT 1 FROM deliveries d WHERE d.subscriber_id = s.id AND d.mailing = @Mailing LIMIT 1) IS NULL
               AND (SELECT 1 FROM deliveries o WHERE o.subscriber_id = s.id AND o.status IN ('queued', 'sending') LIMIT 1) IS NULL
             LIMIT 1) missing
         """;
 
     private const string CreateMissingRows = """
-        WITH chunk AS MATERIALIZED (SELECT id, status, confirmed_at FROM subscribers WHERE id > @From AND id <= @To)
-        INSERT INTO deliveries (subscriber_id, mailing, status, attempts, created_at, updated_at, not_before, last_reply)
-        SELECT s.id, @Mailing, @Status, 0, @Now, @Now, @Now, @Reply
+        WITH chunk AS MATERIALIZED (SELECT id, campaign, status, confirmed_at FROM subscribers WHERE id > @From AND id <= @To)
+        INSERT INTO deliveries (subscriber_id, campaign, mailing, status, attempts, created_at, updated_at, not_before, last_reply)
+        SELECT s.id, @Campaign, @Mailing, @Status, 0, @Now, @Now, @Now, @Reply
         FROM chunk s
-        WHERE s.status = 'confirmed' AND s.confirmed_at < @ConfirmedBefore
+        WHERE s.campaign = @Campaign AND s.status = 'confirmed' AND s.confirmed_at < @ConfirmedBefore
           AND (SELECT 1 FROM deliveries d WHERE d.subscriber_id = s.id AND d.mailing = @Mailing LIMIT 1) IS NULL
           AND (SELECT 1 FROM deliveries o WHERE o.subscriber_id = s.id AND o.status IN ('queued', 'sending') LIMIT 1) IS NULL
         ON CONFLICT (subscriber_id, mailing) DO NOTHING
@@ -143,17 +153,18 @@ public sealed class DeliveryLedger(Database database)
         WHERE id = @Id AND lease_owner = @Owner AND status = 'sending'
         """;
 
-    /// <summary>The first start, recorded once; every later call returns the same moment.</summary>
-    public async Task<DateTimeOffset> LaunchAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>The campaign's first start, recorded once; every later call returns the same moment.</summary>
+    public async Task<DateTimeOffset> LaunchAsync(string campaign, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var name = "launched_at:" + campaign;
         await using var connection = await database.OpenAsync(cancellationToken);
         await connection.ExecuteAsync(
             """
-            INSERT INTO campaign_state (name, value) VALUES ('launched_at', @Value)
+            INSERT INTO campaign_state (name, value) VALUES (@Name, @Value)
             ON CONFLICT (name) DO NOTHING
             """,
-            new { Value = now.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture) });
-        var value = await connection.QuerySingleAsync<string>("SELECT value FROM campaign_state WHERE name = 'launched_at'");
+            new { Name = name, Value = now.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        var value = await connection.QuerySingleAsync<string>("SELECT value FROM campaign_state WHERE name = @Name", new { Name = name });
         return DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
     }
 
@@ -163,7 +174,7 @@ public sealed class DeliveryLedger(Database database)
     /// next dispatch sees them again). Works through the subscribers in id ranges so no lock is held for long, and
     /// looks before it writes: a range with nothing missing, as on most dispatches, takes no write lock at all.
     /// </summary>
-    public async Task<int> CreateRowsAsync(string mailing, DateTimeOffset confirmedBefore, string status, string? reply,
+    public async Task<int> CreateRowsAsync(string campaign, string mailing, DateTimeOffset confirmedBefore, string status, string? reply,
         DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
@@ -173,6 +184,7 @@ public sealed class DeliveryLedger(Database database)
         {
             var parameters = new
             {
+                Campaign = campaign,
                 Mailing = mailing,
                 Status = status,
                 Reply = reply,
@@ -194,18 +206,18 @@ public sealed class DeliveryLedger(Database database)
     /// Rows of <paramref name="mailing"/> that a batch job could claim now (queued and due, or leased by a job that is
     /// gone), counted up to <paramref name="atMost"/>: the dispatcher only needs to know how many jobs to start.
     /// </summary>
-    public async Task<long> CountClaimableAsync(string mailing, DateTimeOffset now, long atMost, CancellationToken cancellationToken)
+    public async Task<long> CountClaimableAsync(string campaign, string mailing, DateTimeOffset now, long atMost, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         return await connection.ExecuteScalarAsync<long>(
             """
             SELECT COUNT(*) FROM (
-                SELECT id FROM deliveries WHERE mailing = @Mailing AND status = 'queued' AND not_before <= @Now
+                SELECT id FROM deliveries WHERE campaign = @Campaign AND mailing = @Mailing AND status = 'queued' AND not_before <= @Now
                 UNION ALL
-                SELECT id FROM deliveries WHERE mailing = @Mailing AND status = 'sending' AND lease_until < @Now
+                SELECT id FROM deliveries WHERE campaign = @Campaign AND mailing = @Mailing AND status = 'sending' AND lease_until < @Now
                 LIMIT @AtMost) claimable
             """,
-            new { Mailing = mailing, Now = now.ToUnixTimeMilliseconds(), AtMost = atMost });
+            new { Campaign = campaign, Mailing = mailing, Now = now.ToUnixTimeMilliseconds(), AtMost = atMost });
     }
 
     /// <summary>
@@ -216,12 +228,13 @@ public sealed class DeliveryLedger(Database database)
     /// on disk for each claim (1.4 s a claim at a million, 54 ms without). On PostgreSQL concurrent claims skip each
     /// other's rows.
     /// </summary>
-    public async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(string mailing, string owner, int count, DateTimeOffset now,
+    public async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(string campaign, string mailing, string owner, int count, DateTimeOffset now,
         DateTimeOffset leaseUntil, CancellationToken cancellationToken)
     {
         var skipLocked = database.IsSqlite ? "" : "FOR UPDATE SKIP LOCKED";
         var parameters = new
         {
+            Campaign = campaign,
             Mailing = mailing,
             Owner = owner,
             Count = count,
@@ -234,9 +247,9 @@ public sealed class DeliveryLedger(Database database)
             $"""
             UPDATE deliveries SET lease_owner = @Owner, lease_until = @LeaseUntil, updated_at = @Now
             WHERE id IN (SELECT id FROM deliveries
-                         WHERE mailing = @Mailing AND status = 'sending' AND lease_until < @Now
+                         WHERE campaign = @Campaign AND mailing = @Mailing AND status = 'sending' AND lease_until < @Now
                          ORDER BY id LIMIT @Count {skipLocked})
-            RETURNING id AS Id, subscriber_id AS SubscriberId, mailing AS Mailing, attempts AS Attempts
+            RETURNING id AS Id, subscriber_id AS SubscriberId, campaign AS Campaign, mailing AS Mailing, attempts AS Attempts
             """, parameters)).ToList();
 
         if (claimed.Count < count)
@@ -245,10 +258,10 @@ public sealed class DeliveryLedger(Database database)
                 $"""
                 UPDATE deliveries SET status = 'sending', lease_owner = @Owner, lease_until = @LeaseUntil, updated_at = @Now
                 WHERE id IN (SELECT id FROM deliveries
-                             WHERE mailing = @Mailing AND status = 'queued' AND not_before <= @Now
+                             WHERE campaign = @Campaign AND mailing = @Mailing AND status = 'queued' AND not_before <= @Now
                              ORDER BY not_before LIMIT @Count {skipLocked})
-                RETURNING id AS Id, subscriber_id AS SubscriberId, mailing AS Mailing, attempts AS Attempts
-                """, new { parameters.Mailing, parameters.Owner, Count = count - claimed.Count, parameters.Now, parameters.LeaseUntil }));
+                RETURNING id AS Id, subscriber_id AS SubscriberId, campaign AS Campaign, mailing AS Mailing, attempts AS Attempts
+                """, new { parameters.Campaign, parameters.Mailing, parameters.Owner, Count = count - claimed.Count, parameters.Now, parameters.LeaseUntil }));
         }
 
         return claimed.OrderBy(c => c.Id).ToList();
@@ -261,7 +274,9 @@ public sealed class DeliveryLedger(Database database)
             SELECT s.email AS Email, s.locale AS Locale, s.platforms AS Platforms,
                    s.done_platforms AS DonePlatforms, s.status AS Status,
                    s.suppressed_at AS SuppressedAt, s.suppressed_reason AS SuppressedReason,
-                   (SELECT MAX(o.sent_at) FROM deliveries o WHERE o.subscriber_id = s.id AND o.mailing <> @Mailing) AS LastOtherSentAt
+                   (SELECT MAX(o.sent_at) FROM deliveries o WHERE o.subscriber_id = s.id AND o.mailing <> @Mailing) AS LastOtherSentAt,
+                   (SELECT MAX(e.sent_at) FROM subscribers p JOIN deliveries e ON e.subscriber_id = p.id
+                    WHERE p.email = s.email AND p.id <> s.id) AS LastElsewhereSentAt
             FROM subscribers s WHERE s.id = @SubscriberId
             """,
             new { row.SubscriberId, row.Mailing });
@@ -345,15 +360,15 @@ public sealed class DeliveryLedger(Database database)
         """;
 
     /// <summary>Marks every row of a mailing whose moment has passed as skipped, with the reason.</summary>
-    public async Task<int> SkipUnsentAsync(string mailing, DateTimeOffset now, string reason, CancellationToken cancellationToken)
+    public async Task<int> SkipUnsentAsync(string campaign, string mailing, DateTimeOffset now, string reason, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         return await connection.ExecuteAsync(
             """
             UPDATE deliveries SET status = 'skipped', updated_at = @Now, last_reply = @Reason, lease_owner = NULL, lease_until = NULL
-            WHERE mailing = @Mailing AND status IN ('queued', 'sending') AND (status = 'queued' OR lease_until < @Now)
+            WHERE campaign = @Campaign AND mailing = @Mailing AND status IN ('queued', 'sending') AND (status = 'queued' OR lease_until < @Now)
             """,
-            new { Mailing = mailing, Now = now.ToUnixTimeMilliseconds(), Reason = reason });
+            new { Campaign = campaign, Mailing = mailing, Now = now.ToUnixTimeMilliseconds(), Reason = reason });
     }
 
     public async Task<IReadOnlyList<MailingCounts>> CountsAsync(CancellationToken cancellationToken)
@@ -361,13 +376,13 @@ public sealed class DeliveryLedger(Database database)
         await using var connection = await database.OpenAsync(cancellationToken);
         return (await connection.QueryAsync<MailingCounts>(
             """
-            SELECT mailing AS Mailing,
+            SELECT campaign AS Campaign, mailing AS Mailing,
                    SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END) AS Queued,
                    SUM(CASE WHEN status = 'sending' THEN 1 ELSE 0 END) AS Sending,
                    SUM(CASE WHEN status = 'sent' THEN 1 ELSE 0 END) AS Sent,
                    SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS Failed,
                    SUM(CASE WHEN status = 'skipped' THEN 1 ELSE 0 END) AS Skipped
-            FROM deliveries GROUP BY mailing
+            FROM deliveries GROUP BY campaign, mailing
             """)).ToList();
     }
 
@@ -376,24 +391,24 @@ public sealed class DeliveryLedger(Database database)
         await using var connection = await database.OpenAsync(cancellationToken);
         return (await connection.QueryAsync<DeliveryRecord>(
             """
-            SELECT mailing AS Mailing, status AS Status, attempts AS Attempts, updated_at AS UpdatedAt, sent_at AS SentAt,
+            SELECT campaign AS Campaign, mailing AS Mailing, status AS Status, attempts AS Attempts, updated_at AS UpdatedAt, sent_at AS SentAt,
                    message_id AS MessageId, last_reply AS LastReply
             FROM deliveries WHERE subscriber_id = @SubscriberId ORDER BY created_at, id
             """,
             new { SubscriberId = subscriberId })).ToList();
     }
 
-    /// <summary>The subscriber with this (normalized) address, for the operators' timeline.</summary>
-    public async Task<SubscriberSnapshot?> SubscriberAsync(string normalizedEmail, CancellationToken cancellationToken)
+    /// <summary>The campaign's subscriber with this (normalized) address, for the operators' timeline.</summary>
+    public async Task<SubscriberSnapshot?> SubscriberAsync(string campaign, string normalizedEmail, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         return await connection.QuerySingleOrDefaultAsync<SubscriberSnapshot>(
             """
             SELECT id AS Id, status AS Status, platforms AS Platforms, done_platforms AS DonePlatforms, created_at AS CreatedAt,
                    confirmed_at AS ConfirmedAt, unsubscribed_at AS UnsubscribedAt
-            FROM subscribers WHERE email = @Email
+            FROM subscribers WHERE campaign = @Campaign AND email = @Email
             """,
-            new { Email = normalizedEmail });
+            new { Campaign = campaign, Email = normalizedEmail });
     }
 
     public Task<DbConnection> OpenAsync(CancellationToken cancellationToken) => database.OpenAsync(cancellationToken);

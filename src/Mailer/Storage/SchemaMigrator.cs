@@ -6,10 +6,16 @@ namespace Mailer.Storage;
 /// <summary>
 /// Brings the schema up to date at start. Migrations are the embedded files <c>Storage/Migrations/NNN_name.sql</c>,
 /// applied in order, each in its own transaction, and recorded in <c>schema_version</c>. Where the dialects
-/// differ, <c>NNN_name.sqlite.sql</c> and <c>NNN_name.postgresql.sql</c> stand in for the common file.
+/// differ, <c>NNN_name.sqlite.sql</c> and <c>NNN_name.postgresql.sql</c> stand in for the common file. A migration may
+/// use <c>@Campaign</c>: the campaign the rows from before several campaigns belong to (<see cref="StoreCampaign"/>).
+/// A SQLite migration that starts with <c>-- foreign_keys: off</c> builds a table again: it runs with foreign keys
+/// off (SQLite ignores the switch inside a transaction, so it is thrown outside) and is checked with
+/// <c>PRAGMA foreign_key_check</c> before it commits.
 /// </summary>
-public sealed class SchemaMigrator(Database database, ILogger<SchemaMigrator> logger)
+public sealed class SchemaMigrator(Database database, ILogger<SchemaMigrator> logger, StoreCampaign? campaign = null)
 {
+    private const string ForeignKeysOff = "-- foreign_keys: off";
+
     public async Task MigrateAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
@@ -31,13 +37,33 @@ public sealed class SchemaMigrator(Database database, ILogger<SchemaMigrator> lo
             var applied = (await connection.QueryAsync<int>("SELECT version FROM schema_version")).ToHashSet();
             foreach (var migration in Migrations(database.Provider).Where(m => !applied.Contains(m.Version)))
             {
+                var rebuild = database.IsSqlite && migration.Sql.StartsWith(ForeignKeysOff, StringComparison.Ordinal);
+                if (rebuild)
+                {
+                    await connection.ExecuteAsync("PRAGMA foreign_keys = OFF");
+                }
+
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-                await connection.ExecuteAsync(migration.Sql, transaction: transaction);
+                await connection.ExecuteAsync(migration.Sql, new { Campaign = (campaign ?? StoreCampaign.Default).Name }, transaction);
+                if (rebuild)
+                {
+                    var broken = (await connection.QueryAsync("PRAGMA foreign_key_check", transaction: transaction)).Count();
+                    if (broken > 0)
+                    {
+                        throw new InvalidOperationException($"Migration {migration.Version} ({migration.Name}) would leave {broken} rows pointing at nothing; nothing was changed.");
+                    }
+                }
+
                 await connection.ExecuteAsync(
                     "INSERT INTO schema_version (version, name, applied_at) VALUES (@Version, @Name, @At)",
                     new { migration.Version, migration.Name, At = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() },
                     transaction);
                 await transaction.CommitAsync(cancellationToken);
+                if (rebuild)
+                {
+                    await connection.ExecuteAsync("PRAGMA foreign_keys = ON");
+                }
+
                 StorageLog.MigrationApplied(logger, migration.Version, migration.Name);
             }
         }
@@ -88,4 +114,13 @@ public sealed class SchemaMigrator(Database database, ILogger<SchemaMigrator> lo
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
     }
+}
+
+/// <summary>
+/// The campaign of the configuration's old form (<c>Campaign:Name</c>, else the only campaign): rows from before several
+/// campaigns belong to it, and so do writes that name none (a signup without <c>campaign</c>).
+/// </summary>
+public sealed record StoreCampaign(string Name)
+{
+    public static readonly StoreCampaign Default = new("meta-ai-objection");
 }

@@ -4,13 +4,13 @@ namespace Mailer.Storage;
 public sealed partial class SubscriberStore
 {
     private const string InsertPendingSubscriber = """
-        INSERT INTO subscribers (email, locale, platforms, status, created_at, confirm_requested_at)
-        VALUES (@Email, @Locale, @Platforms, 'pending', @Now, @Now)
-        ON CONFLICT (email) DO NOTHING
+        INSERT INTO subscribers (campaign, email, locale, platforms, status, created_at, confirm_requested_at)
+        VALUES (@Campaign, @Email, @Locale, @Platforms, 'pending', @Now, @Now)
+        ON CONFLICT (campaign, email) DO NOTHING
         RETURNING id
         """;
 
-    private const string SelectIdAndStatusByEmail = "SELECT id AS Id, status AS Status, suppressed_at AS SuppressedAt FROM subscribers WHERE email = @Email";
+    private const string SelectIdAndStatusByEmail = "SELECT id AS Id, status AS Status, suppressed_at AS SuppressedAt FROM subscribers WHERE campaign = @Campaign AND email = @Email";
 
     private const string UpdatePendingChoices = """
         UPDATE subscribers SET locale = @Locale, platforms = @Platforms
@@ -43,7 +43,7 @@ public sealed partial class SubscriberStore
         """;
 
     private const string SelectSubscriberColumns = """
-        SELECT id AS Id, email AS Email, locale AS Locale, platforms AS Platforms, done_platforms AS DonePlatforms,
+        SELECT id AS Id, campaign AS Campaign, email AS Email, locale AS Locale, platforms AS Platforms, done_platforms AS DonePlatforms,
                status AS Status, created_at AS CreatedAt, confirmed_at AS ConfirmedAt, unsubscribed_at AS UnsubscribedAt,
                confirm_requested_at AS ConfirmRequestedAt, confirm_sent_at AS ConfirmSentAt
         FROM subscribers

@@ -10,19 +10,21 @@ namespace Mailer.Storage;
 /// (<c>UPDATE ... WHERE status = 'pending'</c>) whose row count is the answer; SQLite transactions start
 /// with the write lock (Microsoft.Data.Sqlite begins them <c>IMMEDIATE</c>).
 /// </summary>
-public sealed partial class SubscriberStore(Database database) : ISubscriberStore
+public sealed partial class SubscriberStore(Database database, StoreCampaign? defaultCampaign = null) : ISubscriberStore
 {
     // Signups that arrive together share a transaction: at a rush, a commit per signup was the limit.
     private readonly GroupCommit<SignupWrite, SignupResult> _signups = new(database, WriteSignupAsync);
 
+    private readonly string _defaultCampaign = (defaultCampaign ?? StoreCampaign.Default).Name;
+
     public Task<SignupResult> SignUpAsync(Signup signup, DateTimeOffset now, TimeSpan resendAfter, CancellationToken cancellationToken) =>
-        _signups.WriteAsync(new SignupWrite(signup, now, resendAfter), cancellationToken);
+        _signups.WriteAsync(new SignupWrite(signup with { Campaign = signup.Campaign ?? _defaultCampaign }, now, resendAfter), cancellationToken);
 
     private static async Task<SignupResult> WriteSignupAsync(DbConnection connection, DbTransaction transaction, SignupWrite write)
     {
         var (signup, now, resendAfter) = write;
         var at = now.ToUnixTimeMilliseconds();
-        var choices = new { signup.Email, signup.Locale, Platforms = string.Join(',', signup.Platforms), Now = at };
+        var choices = new { signup.Campaign, signup.Email, signup.Locale, Platforms = string.Join(',', signup.Platforms), Now = at };
 
         // The insert comes first: it takes SQLite's write lock, and it settles a race of two first signups.
         var created = await connection.ExecuteScalarAsync<long?>(Command(InsertPendingSubscriber, choices, transaction));
@@ -34,7 +36,7 @@ public sealed partial class SubscriberStore(Database database) : ISubscriberStor
         else
         {
             var existing = await connection.QuerySingleAsync<(long Id, string Status, long? SuppressedAt)>(
-                Command(SelectIdAndStatusByEmail, new { signup.Email }, transaction));
+                Command(SelectIdAndStatusByEmail, new { signup.Campaign, signup.Email }, transaction));
             result = ParseStatus(existing.Status) switch
             {
                 SubscriberStatus.Confirmed when existing.SuppressedAt is not null => await ReopenAsync(existing.Id, ReopenSuppressed),
@@ -82,11 +84,11 @@ public sealed partial class SubscriberStore(Database database) : ISubscriberStor
         return row?.ToSubscriber();
     }
 
-    public async Task<Subscriber?> FindByEmailAsync(string normalizedEmail, CancellationToken cancellationToken)
+    public async Task<Subscriber?> FindByEmailAsync(string normalizedEmail, CancellationToken cancellationToken, string? campaign = null)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         var row = await connection.QuerySingleOrDefaultAsync<SubscriberRow>(
-            Command(SelectSubscriberColumns + " WHERE email = @Email", new { Email = normalizedEmail }, null, cancellationToken));
+            Command(SelectSubscriberColumns + " WHERE campaign = @Campaign AND email = @Email", new { Campaign = campaign ?? _defaultCampaign, Email = normalizedEmail }, null, cancellationToken));
         return row?.ToSubscriber();
     }
 
@@ -258,6 +260,7 @@ public sealed partial class SubscriberStore(Database database) : ISubscriberStor
     private sealed class SubscriberRow
     {
         public long Id { get; set; }
+        public string Campaign { get; set; } = "";
         public string Email { get; set; } = "";
         public string Locale { get; set; } = "";
         public string Platforms { get; set; } = "";
@@ -271,7 +274,7 @@ public sealed partial class SubscriberStore(Database database) : ISubscriberStor
 
         public Subscriber ToSubscriber() => new(
             Id, Email, Locale, SplitList(Platforms), SplitList(DonePlatforms), ParseStatus(Status), Time(CreatedAt),
-            Time(ConfirmedAt), Time(UnsubscribedAt), Time(ConfirmRequestedAt), Time(ConfirmSentAt));
+            Time(ConfirmedAt), Time(UnsubscribedAt), Time(ConfirmRequestedAt), Time(ConfirmSentAt)) { Campaign = Campaign };
     }
 
     private sealed class ConsentRow

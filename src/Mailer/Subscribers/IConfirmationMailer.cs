@@ -22,19 +22,19 @@ public interface IConfirmationSender : IAsyncDisposable
 /// <c>confirm</c> templates with the subscriber's links, the configured transport (SMTP or pickup folder)
 /// sends it on a connection of its own; confirmations must not wait for a campaign batch.
 /// </summary>
-public sealed class TransportConfirmationMailer(MailComposer composer, IMailTransport transport, ReturnPath returnPath, TimeProvider time) : IConfirmationMailer
+public sealed class TransportConfirmationMailer(CampaignMails mails, MailComposer composer, IMailTransport transport, ReturnPath returnPath, TimeProvider time) : IConfirmationMailer
 {
     public async Task<IConfirmationSender> OpenAsync(CancellationToken cancellationToken) =>
-        new Sender(composer, await transport.OpenAsync(cancellationToken), returnPath, time);
+        new Sender(mails, composer, await transport.OpenAsync(cancellationToken), returnPath, time);
 
-    private sealed class Sender(MailComposer composer, IMailConnection connection, ReturnPath returnPath, TimeProvider time) : IConfirmationSender
+    private sealed class Sender(CampaignMails mails, MailComposer composer, IMailConnection connection, ReturnPath returnPath, TimeProvider time) : IConfirmationSender
     {
         public async Task<SendResult> SendConfirmationAsync(Recipient recipient, CancellationToken cancellationToken)
         {
             MimeKit.MimeMessage message;
             try
             {
-                message = composer.Compose(Mailings.Confirm, recipient, time.GetUtcNow());
+                message = (recipient.Campaign is { } campaign ? mails.For(campaign) : composer).Compose(Mailings.Confirm, recipient, time.GetUtcNow());
             }
             catch (ArgumentException e)
             {

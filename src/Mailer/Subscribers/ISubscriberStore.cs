@@ -18,7 +18,8 @@ public interface ISubscriberStore
     Task<Subscriber?> FindAsync(long subscriberId, CancellationToken cancellationToken);
 
     /// <summary>Finds an address given in its normalized form (<see cref="EmailAddress.Normalize"/>).</summary>
-    Task<Subscriber?> FindByEmailAsync(string normalizedEmail, CancellationToken cancellationToken);
+    /// <summary>The subscriber of <paramref name="campaign"/> (default: the default campaign) with this address.</summary>
+    Task<Subscriber?> FindByEmailAsync(string normalizedEmail, CancellationToken cancellationToken, string? campaign = null);
 
     /// <summary>Confirms a pending subscriber and records the click (time, client address) on the latest open consent.</summary>
     Task<ConfirmOutcome> ConfirmAsync(long subscriberId, DateTimeOffset at, string? clientIp, CancellationToken cancellationToken);

@@ -19,11 +19,11 @@ namespace Mailer.Subscribers;
 /// same import again changes nothing, which also makes an interrupted import safe to finish by running it again.
 /// Exit code 1 when any row was rejected.
 /// </summary>
-public sealed class ImportCommand(Database database, IOptions<CampaignOptions> campaign, TimeProvider time) : IOperatorCommand
+public sealed class ImportCommand(Database database, CampaignCatalog catalog, TimeProvider time) : IOperatorCommand
 {
     public string Verb => "import";
 
-    public string Usage => "import FILE.csv [--skip-invalid]   columns: email,locale,platforms,consent_at,consent_source";
+    public string Usage => "import FILE.csv [--skip-invalid] " + CampaignArgument.Usage + "   columns: email,locale,platforms,consent_at,consent_source";
 
     /// <summary>Rows per transaction on SQLite (PostgreSQL writes all in one).</summary>
     internal int BatchSize { get; init; } = 10_000;
@@ -38,14 +38,15 @@ public sealed class ImportCommand(Database database, IOptions<CampaignOptions> c
     {
         var path = arguments.Required(0, "FILE.csv");
         var skipInvalid = arguments.Flag("skip-invalid");
+        var campaign = CampaignArgument.Resolve(arguments, catalog);
         arguments.EnsureNoOthers(1);
         if (!File.Exists(path))
         {
             throw new UsageException($"{path}: no such file.");
         }
 
-        var platforms = campaign.Value.Platforms.Keys.Select(k => k.ToLowerInvariant()).ToList();
-        var rules = new SubscriberCsv.Rules(time.GetUtcNow(), platforms);
+        var platforms = campaign.Platforms.Keys.Select(k => k.ToLowerInvariant()).ToList();
+        var rules = new SubscriberCsv.Rules(time.GetUtcNow(), platforms, campaign.Name);
         var counts = new Counts();
         try
         {
@@ -121,7 +122,7 @@ public sealed class ImportCommand(Database database, IOptions<CampaignOptions> c
     private async Task WriteInBatchesAsync(string path, SubscriberCsv.Rules rules, Counts counts, TextWriter output, CancellationToken cancellationToken)
     {
         using var reader = SubscriberCsv.ImportReader.Open(path, rules);
-        await using var writer = await OperatorData.ImportWriter.OpenAsync(database, rules.Now, BatchSize, PauseBetweenBatches, cancellationToken);
+        await using var writer = await OperatorData.ImportWriter.OpenAsync(database, rules.Campaign, rules.Now, BatchSize, PauseBetweenBatches, cancellationToken);
         var written = 0L;
         try
         {

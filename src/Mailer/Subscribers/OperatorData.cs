@@ -25,9 +25,9 @@ public static class OperatorData
 
     // An imported address that is already known, in whatever state, stays as it is: RETURNING yields no row.
     internal const string InsertImportedSubscriber = """
-        INSERT INTO subscribers (email, locale, platforms, status, created_at, confirmed_at)
-        VALUES (@email, @locale, @platforms, 'confirmed', @created_at, @confirmed_at)
-        ON CONFLICT (email) DO NOTHING
+        INSERT INTO subscribers (campaign, email, locale, platforms, status, created_at, confirmed_at)
+        VALUES (@campaign, @email, @locale, @platforms, 'confirmed', @created_at, @confirmed_at)
+        ON CONFLICT (campaign, email) DO NOTHING
         RETURNING id
         """;
 
@@ -116,15 +116,16 @@ public static class OperatorData
         private int _pendingRows;
         private int _pendingStored;
 
-        private ImportWriter(DbConnection connection, long createdAt, int batchSize, TimeSpan pause)
+        private ImportWriter(DbConnection connection, string campaign, long createdAt, int batchSize, TimeSpan pause)
         {
             _connection = connection;
             _batchSize = batchSize;
             _pause = pause;
             _subscriber = Command(InsertImportedSubscriber,
-                ("email", DbType.String), ("locale", DbType.String), ("platforms", DbType.String),
+                ("campaign", DbType.String), ("email", DbType.String), ("locale", DbType.String), ("platforms", DbType.String),
                 ("created_at", DbType.Int64), ("confirmed_at", DbType.Int64));
             _subscriber.Parameters["created_at"].Value = createdAt;
+            _subscriber.Parameters["campaign"].Value = campaign;
             _consent = Command(InsertImportConsent,
                 ("subscriber_id", DbType.Int64), ("consent_text_version", DbType.String), ("given_at", DbType.Int64));
         }
@@ -133,7 +134,7 @@ public static class OperatorData
         public long Stored { get; private set; }
 
         public static async Task<ImportWriter> OpenAsync(
-            Database database, DateTimeOffset now, int batchSize, TimeSpan pauseBetweenBatches, CancellationToken cancellationToken)
+            Database database, string campaign, DateTimeOffset now, int batchSize, TimeSpan pauseBetweenBatches, CancellationToken cancellationToken)
         {
             var connection = await database.OpenAsync(cancellationToken);
             if (database.IsSqlite)
@@ -146,7 +147,7 @@ public static class OperatorData
             }
 
             var pause = database.IsSqlite ? pauseBetweenBatches : TimeSpan.Zero;
-            var writer = new ImportWriter(connection, now.ToUnixTimeMilliseconds(), batchSize, pause);
+            var writer = new ImportWriter(connection, campaign, now.ToUnixTimeMilliseconds(), batchSize, pause);
             await writer._subscriber.PrepareAsync(cancellationToken);
             await writer._consent.PrepareAsync(cancellationToken);
             return writer;

@@ -47,10 +47,10 @@ public sealed class PageRenderer(
 
     /// <summary>Renders <paramref name="page"/> as the answer, with a fresh antiforgery token when the page has a form.</summary>
     public IResult Render(HttpContext context, string page, string locale, ScriptObject? model = null,
-        int statusCode = StatusCodes.Status200OK, bool withForm = false)
+        int statusCode = StatusCodes.Status200OK, bool withForm = false, CampaignOptions? campaign = null)
     {
         var values = new ScriptObject();
-        AddCommonValues(values, locale);
+        AddCommonValues(values, locale, campaign);
         if (withForm)
         {
             var tokens = antiforgery.GetAndStoreTokens(context);
@@ -66,7 +66,7 @@ public sealed class PageRenderer(
             }
         }
 
-        var html = Render(page, locale, values);
+        var html = Render(page, locale, values, campaign);
         var headers = context.Response.Headers;
         headers.ContentSecurityPolicy = ContentSecurityPolicy;
         headers.XContentTypeOptions = "nosniff";
@@ -76,10 +76,10 @@ public sealed class PageRenderer(
     }
 
     /// <summary>The page as HTML; <paramref name="values"/> must hold the common values (<see cref="AddCommonValues"/>).</summary>
-    public string Render(string page, string locale, ScriptObject values)
+    public string Render(string page, string locale, ScriptObject values, CampaignOptions? campaign = null)
     {
         var context = Context(locale, values);
-        values["content"] = new RawHtml(Load($"{page}.{locale}.html.sbn").Template.Render(context));
+        values["content"] = new RawHtml(Load($"{page}.{locale}.html.sbn", campaign).Template.Render(context));
         return Load("layout.html.sbn").Template.Render(context);
     }
 
@@ -97,28 +97,33 @@ public sealed class PageRenderer(
     }
 
     /// <summary>What every page may use: the language, the deadline and how many days are left, the sender.</summary>
-    public void AddCommonValues(ScriptObject values, string locale)
+    public void AddCommonValues(ScriptObject values, string locale, CampaignOptions? of = null)
     {
+        var shown = of ?? campaign.Value;
         var culture = CultureInfo.GetCultureInfo(locale == "de" ? "de-DE" : "en-GB");
-        var zone = campaign.Value.Zone;
-        var deadline = TimeZoneInfo.ConvertTime(campaign.Value.DeadlineUtc, zone);
+        var zone = shown.Zone;
+        var deadline = TimeZoneInfo.ConvertTime(shown.DeadlineUtc, zone);
         var today = TimeZoneInfo.ConvertTime(time.GetUtcNow(), zone);
         values["lang"] = locale;
         values["other_lang"] = locale == "de" ? "en" : "de";
         values["deadline_date"] = deadline.ToString(locale == "de" ? "d. MMMM yyyy" : "d MMMM yyyy", culture);
         values["deadline_time"] = deadline.ToString("HH:mm", culture);
-        values["time_zone"] = campaign.Value.TimeZone;
+        values["time_zone"] = shown.TimeZone;
+        values["campaign"] = shown.Name;
         values["days_left"] = Math.Max(0, (deadline.Date - today.Date).Days);
         values["deadline_passed"] = today > deadline;
         values["postal_address"] = mailer.Value.PostalAddress;
         values["confirm_days"] = (int)Math.Ceiling(options.Value.ConfirmWithin.TotalDays);
     }
 
-    private CachedTemplate Load(string file)
+    /// <summary>A page of <paramref name="campaign"/>: its own in <c>templates/&lt;campaign&gt;/pages/</c> when it has one, else the shared one.</summary>
+    private CachedTemplate Load(string file, CampaignOptions? campaign = null)
     {
-        var path = Path.Combine(Folder, file);
+        var own = campaign is null ? null : Path.Combine(Path.GetDirectoryName(Folder)!, campaign.Name, "pages", file);
+        var path = own is not null && File.Exists(own) ? own : Path.Combine(Folder, file);
+        var key = path;
         var written = File.GetLastWriteTimeUtc(path);
-        if (_templates.TryGetValue(file, out var cached) && cached.Written == written)
+        if (_templates.TryGetValue(key, out var cached) && cached.Written == written)
         {
             return cached;
         }
@@ -136,7 +141,7 @@ public sealed class PageRenderer(
         }
 
         var fingerprint = Convert.ToHexStringLower(SHA256.HashData(bytes))[..8];
-        return _templates[file] = new CachedTemplate(template, written, fingerprint);
+        return _templates[key] = new CachedTemplate(template, written, fingerprint);
     }
 
     private sealed record CachedTemplate(Template Template, DateTime Written, string Fingerprint);

@@ -28,7 +28,7 @@ public sealed class SignupApi(
     PageRenderer pages,
     SignupOrigins origins,
     IOptions<SubscribersOptions> options,
-    IOptions<CampaignOptions> campaign,
+    CampaignCatalog catalog,
     TimeProvider time,
     MailerMetrics metrics,
     ILogger<SignupApi> logger)
@@ -42,10 +42,53 @@ public sealed class SignupApi(
 
     private static readonly JsonDocumentOptions JsonOptions = new() { MaxDepth = 8, AllowDuplicateProperties = false };
 
-    private IReadOnlyCollection<string> Platforms => campaign.Value.Platforms.Keys;
+    /// <summary>
+    /// The campaign a signup is for: the one named (unknown, or past its deadline: null with the reason), or, when none
+    /// is named, the only campaign, or with several the only one still open.
+    /// </summary>
+    internal CampaignOptions? Campaign(string? name, out string? problem)
+    {
+        problem = null;
+        var now = time.GetUtcNow();
+        if (!string.IsNullOrEmpty(name))
+        {
+            var named = catalog.Find(name);
+            problem = named is null ? $"Unknown campaign; open: {OpenNames(now)}."
+                : now > named.DeadlineUtc ? $"The campaign {named.Name} is closed: its deadline has passed; open: {OpenNames(now)}." : null;
+            return problem is null ? named : null;
+        }
 
-    public IResult ShowForm(HttpContext context) =>
-        pages.Render(context, "signup", RequestLocale.Choose(context.Request), FormModel("", Platforms, new Dictionary<string, string>(), returnUrl: null));
+        var open = catalog.All.Where(c => now <= c.DeadlineUtc).ToList();
+        var chosen = catalog.All.Count == 1 ? catalog.All[0] : open.Count == 1 ? open[0] : null;
+        problem = chosen is null ? $"Name the campaign; open: {OpenNames(now)}." : null;
+        return chosen;
+    }
+
+    private string OpenNames(DateTimeOffset now) =>
+        catalog.All.Where(c => now <= c.DeadlineUtc).Select(c => c.Name).DefaultIfEmpty("none").Aggregate((a, b) => $"{a}, {b}");
+
+    /// <summary><c>/</c>: the form of the only (open) campaign; with several open, a list of them.</summary>
+    public IResult ShowForm(HttpContext context)
+    {
+        var now = time.GetUtcNow();
+        if (Campaign(null, out _) is { } only)
+        {
+            return ShowForm(context, only);
+        }
+
+        var open = catalog.All.Where(c => now <= c.DeadlineUtc)
+            .Select(c => new ScriptObject { ["name"] = c.Name, ["url"] = "/" + c.Name, ["deadline"] = c.DeadlineUtc.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) })
+            .ToList();
+        return pages.Render(context, "campaigns", RequestLocale.Choose(context.Request), new ScriptObject { ["campaigns"] = open });
+    }
+
+    /// <summary><c>/{campaign}</c>: the signup form of one campaign; 404 for a name that is none.</summary>
+    public IResult ShowForm(HttpContext context, string name) =>
+        catalog.Find(name) is { } campaign ? ShowForm(context, campaign) : TypedResults.NotFound();
+
+    private IResult ShowForm(HttpContext context, CampaignOptions campaign) =>
+        pages.Render(context, "signup", RequestLocale.Choose(context.Request),
+            FormModel(campaign, "", campaign.Platforms.Keys, new Dictionary<string, string>(), returnUrl: null), campaign: campaign);
 
     public async Task<IResult> SubscribeAsync(HttpContext context)
     {
@@ -71,12 +114,22 @@ public sealed class SignupApi(
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var body = await ReadJsonAsync(context.Request, errors, context.RequestAborted);
-        var fields = SignupFields.Check(body?.Email, body?.Platforms, body?.Locale, RequestLocale.Choose(context.Request), Platforms);
+        string? campaignProblem = null;
+        var campaign = body is null ? null : Campaign(body.Campaign, out campaignProblem);
+        if (body is not null && campaign is null)
+        {
+            SubscribersLog.SignupRejected(logger, SignupFields.CampaignField);
+            metrics.Signup("rejected");
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [SignupFields.CampaignField] = [campaignProblem!] }, title: "The signup is not valid.");
+        }
+
+        IReadOnlyCollection<string> platforms = campaign is null ? [] : campaign.Platforms.Keys;
+        var fields = SignupFields.Check(body?.Email, body?.Platforms, body?.Locale, RequestLocale.Choose(context.Request), platforms);
         if (body is null || !fields.IsValid)
         {
             if (body is not null)
             {
-                errors = fields.Describe(Platforms);
+                errors = fields.Describe(platforms);
             }
 
             SubscribersLog.SignupRejected(logger, string.Join(",", errors.Keys));
@@ -84,7 +137,7 @@ public sealed class SignupApi(
             return TypedResults.ValidationProblem(errors, title: "The signup is not valid.");
         }
 
-        await RecordAsync(context, fields, ConsentSource.Api);
+        await RecordAsync(context, campaign!, fields, ConsentSource.Api);
         return TypedResults.Accepted((string?)null, new SignupAccepted(fields.Locale == "de"
             ? "Fast geschafft: Bitte bestätige die Anmeldung über den Link in der E-Mail, die wir dir schicken."
             : "Almost done: please confirm with the link in the e-mail we are sending you."));
@@ -116,7 +169,7 @@ public sealed class SignupApi(
                 return null;
             }
 
-            string? email = null, locale = null;
+            string? email = null, locale = null, campaign = null;
             List<string>? platforms = null;
             foreach (var property in document.RootElement.EnumerateObject())
             {
@@ -129,12 +182,15 @@ public sealed class SignupApi(
                     case SignupFields.LocaleField when value.ValueKind is JsonValueKind.String or JsonValueKind.Null:
                         locale = value.GetString();
                         break;
+                    case SignupFields.CampaignField when value.ValueKind is JsonValueKind.String or JsonValueKind.Null:
+                        campaign = value.GetString();
+                        break;
                     case SignupFields.PlatformsField when value.ValueKind == JsonValueKind.Null:
                         break;
                     case SignupFields.PlatformsField when value.ValueKind == JsonValueKind.Array && value.EnumerateArray().All(p => p.ValueKind == JsonValueKind.String):
                         platforms = [.. value.EnumerateArray().Select(p => p.GetString()!)];
                         break;
-                    case SignupFields.EmailField or SignupFields.LocaleField:
+                    case SignupFields.EmailField or SignupFields.LocaleField or SignupFields.CampaignField:
                         errors[property.Name] = ["Must be a string."];
                         break;
                     case SignupFields.PlatformsField:
@@ -142,12 +198,12 @@ public sealed class SignupApi(
                         break;
                     default:
                         var name = property.Name.Length <= 40 && property.Name.All(char.IsAsciiLetterOrDigit) ? property.Name : SignupFields.BodyField;
-                        errors[name] = ["Unknown field; a signup has email, platforms and locale."];
+                        errors[name] = ["Unknown field; a signup has email, platforms, locale and campaign."];
                         break;
                 }
             }
 
-            return errors.Count == 0 ? new SignupRequest(email, platforms, locale) : null;
+            return errors.Count == 0 ? new SignupRequest(email, platforms, locale, campaign) : null;
         }
     }
 
@@ -196,26 +252,36 @@ public sealed class SignupApi(
             return pages.Render(context, "check-inbox", pageLocale, checkInbox);
         }
 
+        var named = form[SignupFields.CampaignField];
+        string? campaignProblem = null;
+        if (named.Count > 1 || Campaign(named.ToString(), out campaignProblem) is not { } campaign)
+        {
+            SubscribersLog.SignupRejected(logger, SignupFields.CampaignField);
+            metrics.Signup("rejected");
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [SignupFields.CampaignField] = ["One campaign; " + (campaignProblem ?? "")] },
+                title: "The signup is not valid.");
+        }
+
         var email = form[SignupFields.EmailField];
         var fields = SignupFields.Check(email.Count > 1 ? null : email.ToString(), form[SignupFields.PlatformsField].OfType<string>().ToList(),
-            form[SignupFields.LocaleField].Count == 0 ? null : form[SignupFields.LocaleField].ToString(), pageLocale, Platforms);
+            form[SignupFields.LocaleField].Count == 0 ? null : form[SignupFields.LocaleField].ToString(), pageLocale, campaign.Platforms.Keys);
         if (!fields.IsValid)
         {
             SubscribersLog.SignupRejected(logger, string.Join(",", fields.Errors.Keys));
             metrics.Signup("rejected");
-            return RenderForm(context, pageLocale, form, fields.Errors, returnUrl);
+            return RenderForm(context, campaign, pageLocale, form, fields.Errors, returnUrl);
         }
 
-        await RecordAsync(context, fields, ConsentSource.Form);
+        await RecordAsync(context, campaign, fields, ConsentSource.Form);
         return pages.Render(context, "check-inbox", fields.Locale, checkInbox);
     }
 
-    private async Task RecordAsync(HttpContext context, SignupFields fields, ConsentSource source)
+    private async Task RecordAsync(HttpContext context, CampaignOptions campaign, SignupFields fields, ConsentSource source)
     {
         var userAgent = context.Request.Headers.UserAgent.ToString();
         var signup = new Signup(fields.Email, fields.Locale, fields.Platforms, source, pages.ConsentTextVersion(fields.Locale),
             context.Connection.RemoteIpAddress?.ToString(),
-            userAgent.Length > MaxUserAgentLength ? userAgent[..MaxUserAgentLength] : userAgent);
+            userAgent.Length > MaxUserAgentLength ? userAgent[..MaxUserAgentLength] : userAgent) { Campaign = campaign.Name };
         var result = await store.SignUpAsync(signup, time.GetUtcNow(), options.Value.ResendAfter, context.RequestAborted);
         SubscribersLog.SignupRecorded(logger, result.SubscriberId, result.Outcome, result.ConfirmationRequested);
         metrics.Signup(MailerMetrics.OutcomeOf(result.Outcome));
@@ -236,14 +302,14 @@ public sealed class SignupApi(
     }
 
     /// <summary>The form again with its errors; an embedded form's way back (<paramref name="returnUrl"/>) is kept for the next post.</summary>
-    private IResult RenderForm(HttpContext context, string locale, IFormCollection form, IReadOnlyDictionary<string, string> errors, string? returnUrl)
+    private IResult RenderForm(HttpContext context, CampaignOptions campaign, string locale, IFormCollection form, IReadOnlyDictionary<string, string> errors, string? returnUrl)
     {
         var chosen = form[SignupFields.PlatformsField].OfType<string>().ToList();
-        var model = FormModel(form[SignupFields.EmailField].ToString(), Platforms.Where(p => chosen.Contains(p, StringComparer.OrdinalIgnoreCase)), errors, returnUrl);
-        return pages.Render(context, "signup", locale, model, StatusCodes.Status400BadRequest);
+        var model = FormModel(campaign, form[SignupFields.EmailField].ToString(), campaign.Platforms.Keys.Where(p => chosen.Contains(p, StringComparer.OrdinalIgnoreCase)), errors, returnUrl);
+        return pages.Render(context, "signup", locale, model, StatusCodes.Status400BadRequest, campaign: campaign);
     }
 
-    private ScriptObject FormModel(string email, IEnumerable<string> chosen, IReadOnlyDictionary<string, string> errors, string? returnUrl)
+    private static ScriptObject FormModel(CampaignOptions campaign, string email, IEnumerable<string> chosen, IReadOnlyDictionary<string, string> errors, string? returnUrl)
     {
         var checkedPlatforms = chosen.ToHashSet(StringComparer.OrdinalIgnoreCase);
         var errorCodes = new ScriptObject();
@@ -255,7 +321,8 @@ public sealed class SignupApi(
         return new ScriptObject
         {
             ["email"] = email.Length > EmailAddress.MaxLength ? email[..EmailAddress.MaxLength] : email,
-            ["platforms"] = Platforms.Select(p => new ScriptObject { ["name"] = p, ["label"] = PlatformLabel(p), ["checked"] = checkedPlatforms.Contains(p) }).ToList(),
+            ["campaign"] = campaign.Name,
+            ["platforms"] = campaign.Platforms.Keys.Select(p => new ScriptObject { ["name"] = p, ["label"] = PlatformLabel(p), ["checked"] = checkedPlatforms.Contains(p) }).ToList(),
             ["errors"] = errorCodes,
             ["has_errors"] = errors.Count > 0,
             ["honeypot_field"] = HoneypotField,

@@ -27,6 +27,9 @@ public sealed record Subscriber(
     DateTimeOffset? ConfirmRequestedAt,
     DateTimeOffset? ConfirmSentAt)
 {
+    /// <summary>The campaign this subscription is to.</summary>
+    public string Campaign { get; init; } = "";
+
     /// <summary>A confirmation mail was asked for and has not gone out since.</summary>
     public bool AwaitsConfirmationMail =>
         Status == SubscriberStatus.Pending
@@ -88,7 +91,14 @@ public sealed record Signup(
     ConsentSource Source,
     string ConsentTextVersion,
     string? ClientIp,
-    string? UserAgent);
+    string? UserAgent)
+{
+    /// <summary>The campaign signed up for; null for the default one (the only campaign, or the old form's).</summary>
+    public string? Campaign { get; init; }
+
+    /// <summary>Also asked to hear of the next deadline like this one (the standing list; its own consent).</summary>
+    public bool StandingList { get; init; }
+}
 
 public enum SignupOutcome
 {

@@ -22,7 +22,7 @@ internal static partial class SubscriberCsv
     public sealed record Row(string Email, string Locale, string Platforms, DateTimeOffset ConsentAt, string ConsentSource);
 
     /// <summary>What an import checks rows against: the moment of the import and the campaign's platforms.</summary>
-    public sealed record Rules(DateTimeOffset Now, IReadOnlyList<string> Platforms);
+    public sealed record Rules(DateTimeOffset Now, IReadOnlyList<string> Platforms, string Campaign = "meta-ai-objection");
 
     /// <summary>One record of an import file: a valid row or the reason it was rejected.</summary>
     public readonly record struct Checked(long Line, Row? Row, string? Rejection);

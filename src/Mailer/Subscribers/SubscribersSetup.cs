@@ -81,6 +81,8 @@ public static class SubscribersSetup
         app.MapOpenApi();
 
         app.MapGet("/", (HttpContext context, SignupApi api) => api.ShowForm(context)).ExcludeFromDescription();
+        app.MapGet("/{campaign:regex(^[a-z0-9][a-z0-9-]{{0,62}}$)}", (HttpContext context, string campaign, SignupApi api) => api.ShowForm(context, campaign))
+            .ExcludeFromDescription();
         app.MapPost("/subscribe", (HttpContext context, SignupApi api) => api.SubscribeAsync(context))
             .RequireRateLimiting(SignupApi.RateLimitPolicy)
             .RequireCors(EmbeddingSetup.CorsPolicy)

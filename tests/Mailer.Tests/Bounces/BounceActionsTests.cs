@@ -14,7 +14,7 @@ namespace Mailer.Tests.Bounces;
 public sealed class BounceActionsTests
 {
     private static readonly DateTimeOffset Now = new(2024, 5, 2, 10, 0, 0, TimeSpan.Zero);
-    private static readonly ScheduledMailing Week = new("reminder-week", Now, Now.AddDays(7));
+    private static readonly ScheduledMailing Week = new("meta-ai-objection", "reminder-week", Now, Now.AddDays(7));
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
@@ -35,8 +35,8 @@ public sealed class BounceActionsTests
             var at = Now.AddDays(-mailings.Length + i).ToUnixTimeMilliseconds();
             rows.Add(await connection.ExecuteScalarAsync<long>(
                 """
-                INSERT INTO deliveries (subscriber_id, mailing, status, attempts, created_at, updated_at, not_before, sent_at)
-                VALUES (@Id, @Mailing, 'sent', 1, @At, @At, @At, @At) RETURNING id
+                INSERT INTO deliveries (subscriber_id, campaign, mailing, status, attempts, created_at, updated_at, not_before, sent_at)
+                VALUES (@Id, 'meta-ai-objection', @Mailing, 'sent', 1, @At, @At, @At, @At) RETURNING id
                 """, new { Id = id, Mailing = mailings[i], At = at }));
         }
 

@@ -88,13 +88,13 @@ public sealed class BounceMailboxJobTests
         var at = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var id = await connection.ExecuteScalarAsync<long>(
             """
-            INSERT INTO subscribers (email, locale, platforms, done_platforms, status, created_at, confirmed_at)
-            VALUES (@Email, 'de', 'facebook', '', 'confirmed', @At, @At) RETURNING id
+            INSERT INTO subscribers (campaign, email, locale, platforms, done_platforms, status, created_at, confirmed_at)
+            VALUES ('meta-ai-objection', @Email, 'de', 'facebook', '', 'confirmed', @At, @At) RETURNING id
             """, new { Email = email, At = at });
         var row = await connection.ExecuteScalarAsync<long>(
             """
-            INSERT INTO deliveries (subscriber_id, mailing, status, attempts, created_at, updated_at, not_before, sent_at)
-            VALUES (@Id, 'announcement', 'sent', 1, @At, @At, @At, @At) RETURNING id
+            INSERT INTO deliveries (subscriber_id, campaign, mailing, status, attempts, created_at, updated_at, not_before, sent_at)
+            VALUES (@Id, 'meta-ai-objection', 'announcement', 'sent', 1, @At, @At, @At, @At) RETURNING id
             """, new { Id = id, At = at });
         return (id, row);
     }

@@ -29,9 +29,9 @@ public sealed class RealMailEndToEndTests
         await using var host = new CampaignHost(TestPaths.NewTemporaryDirectory("realmail-campaign"), unused, time, settings).Start();
         await host.ExecuteAsync(
             """
-            INSERT INTO subscribers (email, locale, platforms, done_platforms, status, created_at, confirmed_at)
-            VALUES ('nobody@subscribers.test', 'de', 'facebook', '', 'confirmed', @At, @At),
-                   ('good@subscribers.test', 'en', 'facebook,instagram', '', 'confirmed', @At, @At)
+            INSERT INTO subscribers (campaign, email, locale, platforms, done_platforms, status, created_at, confirmed_at)
+            VALUES ('meta-ai-objection', 'nobody@subscribers.test', 'de', 'facebook', '', 'confirmed', @At, @At),
+                   ('meta-ai-objection', 'good@subscribers.test', 'en', 'facebook,instagram', '', 'confirmed', @At, @At)
             """, new { At = Launch.AddDays(-1).ToUnixTimeMilliseconds() });
 
         await host.WaitUntilSettledAsync("announcement", 2);

@@ -147,8 +147,8 @@ public class CampaignDeliveryTests : IAsyncLifetime
         // What a process killed in the middle of a batch leaves behind: rows claimed under a lease that still runs.
         var ids = await host.AddConfirmedAsync(50, new DateTimeOffset(2024, 4, 1, 0, 0, 0, TimeSpan.Zero), prefix: "leased",
             alsoSql: """
-                INSERT INTO deliveries (subscriber_id, mailing, status, attempts, created_at, updated_at, not_before, lease_owner, lease_until)
-                SELECT id, 'announcement', 'sending', 0, @now, @now, @now, 'dead-process', @until FROM subscribers
+                INSERT INTO deliveries (subscriber_id, campaign, mailing, status, attempts, created_at, updated_at, not_before, lease_owner, lease_until)
+                SELECT id, 'meta-ai-objection', 'announcement', 'sending', 0, @now, @now, @now, 'dead-process', @until FROM subscribers
                 """,
             alsoParameters: new { now, until = now + 120_000 });
 
@@ -219,7 +219,7 @@ public class CampaignDeliveryTests : IAsyncLifetime
         // Everyone had the announcement long ago.
         var longAgo = new DateTimeOffset(2024, 5, 1, 10, 1, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
         var ids = await host.AddConfirmedAsync(count, new DateTimeOffset(2024, 4, 1, 0, 0, 0, TimeSpan.Zero), prefix: "mid",
-            alsoSql: "INSERT INTO deliveries (subscriber_id, mailing, status, attempts, created_at, updated_at, not_before, sent_at) SELECT id, 'announcement', 'sent', 1, @t, @t, @t, @t FROM subscribers",
+            alsoSql: "INSERT INTO deliveries (subscriber_id, campaign, mailing, status, attempts, created_at, updated_at, not_before, sent_at) SELECT id, 'meta-ai-objection', 'announcement', 'sent', 1, @t, @t, @t, @t FROM subscribers",
             alsoParameters: new { t = longAgo });
 
         time.SetUtcNow(WeekDue.AddSeconds(1));

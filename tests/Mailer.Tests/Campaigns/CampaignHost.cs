@@ -88,8 +88,8 @@ public sealed class CampaignHost : WebApplicationFactory<Program>
         {
             ids[i] = await connection.ExecuteScalarAsync<long>(
                 """
-                INSERT INTO subscribers (email, locale, platforms, done_platforms, status, created_at, confirmed_at)
-                VALUES (@Email, @Locale, @Platforms, '', 'confirmed', @At, @At) RETURNING id
+                INSERT INTO subscribers (campaign, email, locale, platforms, done_platforms, status, created_at, confirmed_at)
+                VALUES ('meta-ai-objection', @Email, @Locale, @Platforms, '', 'confirmed', @At, @At) RETURNING id
                 """,
                 new { Email = $"{prefix}{i}@example.net", Locale = i % 2 == 0 ? "de" : "en", Platforms = platforms, At = at },
                 transaction);

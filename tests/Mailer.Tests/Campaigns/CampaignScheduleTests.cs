@@ -74,8 +74,8 @@ public class CampaignScheduleTests
     {
         var schedule = Schedule(new DateTime(2024, 5, 26, 23, 59, 59), o =>
         {
-            o.Mailings["reminder-week"] = new MailingScheduleOptions { Before = TimeSpan.FromMinutes(4), AtLocalTime = "" };
-            o.Mailings["reminder-final"] = new MailingScheduleOptions { Before = TimeSpan.FromMinutes(2), AtLocalTime = null };
+            o.Mailings["reminder-week"] = new MailingOptions { Before = TimeSpan.FromMinutes(4), AtLocalTime = "" };
+            o.Mailings["reminder-final"] = new MailingOptions { Before = TimeSpan.FromMinutes(2), AtLocalTime = null };
         }).Build(Launch);
 
         var deadline = new DateTimeOffset(2024, 5, 26, 21, 59, 59, TimeSpan.Zero);

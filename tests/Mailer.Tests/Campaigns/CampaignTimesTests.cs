@@ -148,7 +148,8 @@ public sealed class CampaignTimesTests
         var options = Options.Create(new CampaignOptions());
         options.Value.Platforms["facebook"] = new PlatformOptions { FormUrl = "https://www.facebook.com/help/contact/712876720715583" };
         var ledger = new DeliveryLedger(host.Database);
-        return new TimelineCommand(new SubscriberTimeline(new CampaignClock(new CampaignSchedule(options), ledger, host.Time), ledger, new Mailer.Bounces.BounceStore(host.Database), options), options, host.Time);
+        var catalog = CampaignCatalog.Of(options.Value);
+        return new TimelineCommand(new SubscriberTimeline(new CampaignClock(catalog, ledger, host.Time), ledger, new Mailer.Bounces.BounceStore(host.Database)), catalog, host.Time);
     }
 
     /// <summary>Runs the built program (<c>Mailer.dll</c> beside the tests) from the repository root with TZ set.</summary>

@@ -7,8 +7,9 @@ public class DeliveryRulesTests
 {
     private static readonly string[] Platforms = ["facebook", "instagram"];
     private static readonly DateTimeOffset Due = new(2024, 5, 19, 7, 0, 0, TimeSpan.Zero);
-    private static readonly ScheduledMailing Week = new("reminder-week", Due, Due.AddDays(7));
-    private static readonly ScheduledMailing Announcement = new("announcement", Due.AddDays(-10), null);
+    private static readonly ScheduledMailing Week = new("meta-ai-objection", "reminder-week", Due, Due.AddDays(7));
+    private static readonly ScheduledMailing Announcement = new("meta-ai-objection", "announcement", Due.AddDays(-10), null,
+        MailingWhen.Launch, MailingAudience.Confirmed, LateJoiners: true);
 
     private static SendingState Subscriber(string status = "confirmed", string platforms = "facebook,instagram", string done = "", DateTimeOffset? lastSent = null) =>
         new() { Email = "a@example.org", Locale = "de", Status = status, Platforms = platforms, DonePlatforms = done, LastOtherSentAt = lastSent?.ToUnixTimeMilliseconds() };

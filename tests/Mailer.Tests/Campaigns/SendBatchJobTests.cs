@@ -60,8 +60,8 @@ public class SendBatchJobTests : IAsyncLifetime
         var now = Now.ToUnixTimeMilliseconds();
         await host.ExecuteAsync(
             """
-            INSERT INTO deliveries (subscriber_id, mailing, status, attempts, created_at, updated_at, not_before)
-            SELECT id, 'announcement', 'queued', 0, @now, @now, @now FROM subscribers
+            INSERT INTO deliveries (subscriber_id, campaign, mailing, status, attempts, created_at, updated_at, not_before)
+            SELECT id, 'meta-ai-objection', 'announcement', 'queued', 0, @now, @now, @now FROM subscribers
             """, new { now });
         return ids;
     }
@@ -91,7 +91,7 @@ public class SendBatchJobTests : IAsyncLifetime
     public async Task AScribanErrorInABranchOnlySomeSubscribersReach_FailsTheirRowsAlone_WithFileAndLine()
     {
         var templates = TestRenderers.CopyOfTemplates();
-        var file = Path.Combine(templates, "de", "announcement.txt.sbn");
+        var file = Path.Combine(templates, TestStore.Campaign, "de", "announcement.txt.sbn");
         // A branch the start's trial render cannot reach: it depends on the address, not on language, platforms or day.
         File.AppendAllText(file, "\n{{ if email | string.contains \"poison\" }}{{ gibt_es_nicht }}{{ end }}\n");
         var lines = File.ReadAllLines(file).Length;
@@ -124,8 +124,8 @@ public class SendBatchJobTests : IAsyncLifetime
         var now = finalDay.ToUnixTimeMilliseconds();
         await host.ExecuteAsync(
             """
-            INSERT INTO deliveries (subscriber_id, mailing, status, attempts, created_at, updated_at, not_before)
-            SELECT id, CASE WHEN email LIKE 'final%' THEN 'reminder-final' ELSE 'announcement' END, 'queued', 0, @now, @now, @now
+            INSERT INTO deliveries (subscriber_id, campaign, mailing, status, attempts, created_at, updated_at, not_before)
+            SELECT id, 'meta-ai-objection', CASE WHEN email LIKE 'final%' THEN 'reminder-final' ELSE 'announcement' END, 'queued', 0, @now, @now, @now
             FROM subscribers
             """, new { now });
 

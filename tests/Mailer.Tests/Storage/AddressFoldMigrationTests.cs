@@ -29,9 +29,9 @@ public sealed class AddressFoldMigrationTests
             """
             INSERT INTO consents (subscriber_id, source, consent_text_version, given_at) VALUES (@annaFirst, 'form', 'v1', 100), (@annaAgain, 'api', 'v2', 200);
             INSERT INTO link_events (subscriber_id, kind, platform, at) VALUES (@annaAgain, 'click', 'facebook', 210);
-            INSERT INTO deliveries (subscriber_id, mailing, status, created_at, updated_at, not_before)
-            VALUES (@annaFirst, 'announcement', 'sent', 120, 120, 120), (@annaAgain, 'announcement', 'queued', 220, 220, 220),
-                   (@annaAgain, 'confirm', 'sent', 200, 200, 200), (@doraLeft, 'announcement', 'sent', 120, 120, 120),
+            INSERT INTO deliveries (subscriber_id, campaign, mailing, status, created_at, updated_at, not_before)
+            VALUES (@annaFirst, 'meta-ai-objection', 'announcement', 'sent', 120, 120, 120), (@annaAgain, 'meta-ai-objection', 'announcement', 'queued', 220, 220, 220),
+                   (@annaAgain, 'meta-ai-objection', 'confirm', 'sent', 200, 200, 200), (@doraLeft, 'meta-ai-objection', 'announcement', 'sent', 120, 120, 120),
                    (@doraAgain, 'announcement', 'sent', 260, 260, 260);
             """,
             new { annaFirst, annaAgain, doraLeft, doraAgain });
@@ -74,8 +74,8 @@ public sealed class AddressFoldMigrationTests
     private static Task<long> InsertAsync(System.Data.Common.DbConnection connection, string email, string status, long createdAt, long? confirmedAt, long? unsubscribedAt) =>
         connection.ExecuteScalarAsync<long>(
             """
-            INSERT INTO subscribers (email, locale, platforms, status, created_at, confirmed_at, unsubscribed_at)
-            VALUES (@email, 'de', 'facebook', @status, @createdAt, @confirmedAt, @unsubscribedAt) RETURNING id
+            INSERT INTO subscribers (campaign, email, locale, platforms, status, created_at, confirmed_at, unsubscribed_at)
+            VALUES ('meta-ai-objection', @email, 'de', 'facebook', @status, @createdAt, @confirmedAt, @unsubscribedAt) RETURNING id
             """,
             new { email, status, createdAt, confirmedAt, unsubscribedAt });
 }

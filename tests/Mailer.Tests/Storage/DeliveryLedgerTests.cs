@@ -26,7 +26,7 @@ public sealed class DeliveryLedgerTests
         var ledgers = Enumerable.Range(0, 6).Select(_ => new DeliveryLedger(store.OpenAnother())).ToList();
 
         var created = await Task.WhenAll(ledgers.Select(ledger =>
-            Task.Run(() => ledger.CreateRowsAsync("announcement", T0, "queued", null, T0, Cancel))));
+            Task.Run(() => ledger.CreateRowsAsync(TestStore.Campaign, "announcement", T0, "queued", null, T0, Cancel))));
 
         Assert.Equal(3000, created.Sum());
         Assert.Equal(3000, await CountAsync(store, "SELECT COUNT(*) FROM deliveries WHERE mailing = 'announcement' AND status = 'queued'"));
@@ -43,11 +43,11 @@ public sealed class DeliveryLedgerTests
         await ExecuteAsync(store, "UPDATE subscribers SET status = 'pending', confirmed_at = NULL WHERE id = @Id", new { Id = ids[0] });
         await ExecuteAsync(store, "UPDATE subscribers SET confirmed_at = @Late WHERE id = @Id", new { Id = ids[1], Late = T0.ToUnixTimeMilliseconds() });
         await ExecuteAsync(store,
-            "INSERT INTO deliveries (subscriber_id, mailing, status, attempts, created_at, updated_at, not_before) VALUES (@Id, 'reminder-week', 'queued', 0, 1, 1, 1)",
+            "INSERT INTO deliveries (subscriber_id, campaign, mailing, status, attempts, created_at, updated_at, not_before) VALUES (@Id, 'meta-ai-objection', 'reminder-week', 'queued', 0, 1, 1, 1)",
             new { Id = ids[2] });
 
-        var created = await ledger.CreateRowsAsync("reminder-final", T0, "queued", null, T0, Cancel);
-        var again = await ledger.CreateRowsAsync("reminder-final", T0, "queued", null, T0, Cancel);
+        var created = await ledger.CreateRowsAsync(TestStore.Campaign, "reminder-final", T0, "queued", null, T0, Cancel);
+        var again = await ledger.CreateRowsAsync(TestStore.Campaign, "reminder-final", T0, "queued", null, T0, Cancel);
 
         Assert.Equal((2, 0), (created, again));
         Assert.Equal([ids[3], ids[4]], await QueryAsync<long>(store, "SELECT subscriber_id FROM deliveries WHERE mailing = 'reminder-final' ORDER BY subscriber_id"));
@@ -59,7 +59,7 @@ public sealed class DeliveryLedgerTests
     {
         await using var store = await TestStore.CreateAsync(provider);
         await AddConfirmedAsync(store, 2000, T0.AddDays(-1));
-        await new DeliveryLedger(store.Database).CreateRowsAsync("announcement", T0, "queued", null, T0, Cancel);
+        await new DeliveryLedger(store.Database).CreateRowsAsync(TestStore.Campaign, "announcement", T0, "queued", null, T0, Cancel);
         var ledgers = Enumerable.Range(0, 8).Select(_ => new DeliveryLedger(store.OpenAnother())).ToList();
         var claims = new ConcurrentBag<(string Owner, long Id)>();
 
@@ -67,7 +67,7 @@ public sealed class DeliveryLedgerTests
         {
             var owner = $"job{job}";
             IReadOnlyList<ClaimedDelivery> rows;
-            while ((rows = await ledger.ClaimAsync("announcement", owner, 37, T0, T0 + Lease, Cancel)).Count > 0)
+            while ((rows = await ledger.ClaimAsync(TestStore.Campaign, "announcement", owner, 37, T0, T0 + Lease, Cancel)).Count > 0)
             {
                 foreach (var row in rows)
                 {
@@ -89,12 +89,12 @@ public sealed class DeliveryLedgerTests
         await using var store = await TestStore.CreateAsync(provider);
         var ledger = new DeliveryLedger(store.Database);
         await AddConfirmedAsync(store, 10, T0.AddDays(-1));
-        await ledger.CreateRowsAsync("announcement", T0, "queued", null, T0, Cancel);
-        var dead = await ledger.ClaimAsync("announcement", "dead", 4, T0, T0 + Lease, Cancel);
+        await ledger.CreateRowsAsync(TestStore.Campaign, "announcement", T0, "queued", null, T0, Cancel);
+        var dead = await ledger.ClaimAsync(TestStore.Campaign, "announcement", "dead", 4, T0, T0 + Lease, Cancel);
 
-        var duringLease = await ledger.ClaimAsync("announcement", "alive", 100, T0.AddMinutes(1), T0.AddMinutes(1) + Lease, Cancel);
-        var claimableAfter = await ledger.CountClaimableAsync("announcement", T0.AddMinutes(3), long.MaxValue, Cancel);
-        var afterLease = await ledger.ClaimAsync("announcement", "heir", 100, T0.AddMinutes(3), T0.AddMinutes(3) + Lease, Cancel);
+        var duringLease = await ledger.ClaimAsync(TestStore.Campaign, "announcement", "alive", 100, T0.AddMinutes(1), T0.AddMinutes(1) + Lease, Cancel);
+        var claimableAfter = await ledger.CountClaimableAsync(TestStore.Campaign, "announcement", T0.AddMinutes(3), long.MaxValue, Cancel);
+        var afterLease = await ledger.ClaimAsync(TestStore.Campaign, "announcement", "heir", 100, T0.AddMinutes(3), T0.AddMinutes(3) + Lease, Cancel);
 
         Assert.Equal(6, duringLease.Count);
         Assert.DoesNotContain(duringLease, row => dead.Any(d => d.Id == row.Id));
@@ -116,12 +116,12 @@ public sealed class DeliveryLedgerTests
         await using var store = await TestStore.CreateAsync(provider);
         var ledger = new DeliveryLedger(store.Database);
         await AddConfirmedAsync(store, 40, T0.AddDays(-1));
-        await ledger.CreateRowsAsync("announcement", T0, "queued", null, T0, Cancel);
+        await ledger.CreateRowsAsync(TestStore.Campaign, "announcement", T0, "queued", null, T0, Cancel);
         var jobs = new[] { "a", "b", "c", "d" };
         var claimed = new Dictionary<string, IReadOnlyList<ClaimedDelivery>>();
         foreach (var job in jobs)
         {
-            claimed[job] = await ledger.ClaimAsync("announcement", job, 10, T0, T0 + Lease, Cancel);
+            claimed[job] = await ledger.ClaimAsync(TestStore.Campaign, "announcement", job, 10, T0, T0 + Lease, Cancel);
         }
 
         // Four jobs record their rows at the same time, as four send jobs do; job d records rows that are c's.
@@ -137,7 +137,7 @@ public sealed class DeliveryLedgerTests
         Assert.All(recorded.Where(r => r.job != "d"), r => Assert.Equal((1, "sent"), (r.count, r.status)));
         Assert.All(recorded.Where(r => r.job == "d"), r => Assert.Equal(0, r.count));
         Assert.Equal(30, recorded.Count(r => r.count == 1));
-        Assert.Equal(10, await ledger.CountClaimableAsync("announcement", T0 + Lease + TimeSpan.FromSeconds(1), long.MaxValue, Cancel));
+        Assert.Equal(10, await ledger.CountClaimableAsync(TestStore.Campaign, "announcement", T0 + Lease + TimeSpan.FromSeconds(1), long.MaxValue, Cancel));
     }
 
     [Theory]
@@ -147,14 +147,14 @@ public sealed class DeliveryLedgerTests
         await using var store = await TestStore.CreateAsync(provider);
         var ledger = new DeliveryLedger(store.Database);
         await AddConfirmedAsync(store, 3, T0.AddDays(-1));
-        await ledger.CreateRowsAsync("announcement", T0, "queued", null, T0, Cancel);
-        var claimed = await ledger.ClaimAsync("announcement", "slow", 3, T0, T0 + Lease, Cancel);
+        await ledger.CreateRowsAsync(TestStore.Campaign, "announcement", T0, "queued", null, T0, Cancel);
+        var claimed = await ledger.ClaimAsync(TestStore.Campaign, "announcement", "slow", 3, T0, T0 + Lease, Cancel);
 
         var renewed = await ledger.RenewLeaseAsync("slow", [.. claimed.Select(row => row.Id)], T0.AddMinutes(1) + Lease, Cancel);
 
         Assert.Equal(3, renewed);
-        Assert.Empty(await ledger.ClaimAsync("announcement", "other", 3, T0.AddMinutes(2.5), T0.AddMinutes(2.5) + Lease, Cancel));
-        Assert.Equal(3, (await ledger.ClaimAsync("announcement", "other", 3, T0.AddMinutes(3.5), T0.AddMinutes(3.5) + Lease, Cancel)).Count);
+        Assert.Empty(await ledger.ClaimAsync(TestStore.Campaign, "announcement", "other", 3, T0.AddMinutes(2.5), T0.AddMinutes(2.5) + Lease, Cancel));
+        Assert.Equal(3, (await ledger.ClaimAsync(TestStore.Campaign, "announcement", "other", 3, T0.AddMinutes(3.5), T0.AddMinutes(3.5) + Lease, Cancel)).Count);
     }
 
     [Theory]
@@ -164,15 +164,15 @@ public sealed class DeliveryLedgerTests
         await using var store = await TestStore.CreateAsync(provider);
         var ledger = new DeliveryLedger(store.Database);
         await AddConfirmedAsync(store, 1, T0.AddDays(-1));
-        await ledger.CreateRowsAsync("announcement", T0, "queued", null, T0, Cancel);
-        var row = Assert.Single(await ledger.ClaimAsync("announcement", "job", 10, T0, T0 + Lease, Cancel));
+        await ledger.CreateRowsAsync(TestStore.Campaign, "announcement", T0, "queued", null, T0, Cancel);
+        var row = Assert.Single(await ledger.ClaimAsync(TestStore.Campaign, "announcement", "job", 10, T0, T0 + Lease, Cancel));
         await using (var connection = await store.Database.OpenAsync(Cancel))
         {
             await ledger.RecordAsync(connection, "job", [DeliveryOutcome.Requeued(row.Id, attempted: true, T0, T0.AddMinutes(1), "451 4.3.0 later")]);
         }
 
-        Assert.Empty(await ledger.ClaimAsync("announcement", "job", 10, T0.AddSeconds(59), T0.AddSeconds(59) + Lease, Cancel));
-        var again = Assert.Single(await ledger.ClaimAsync("announcement", "job", 10, T0.AddMinutes(1), T0.AddMinutes(1) + Lease, Cancel));
+        Assert.Empty(await ledger.ClaimAsync(TestStore.Campaign, "announcement", "job", 10, T0.AddSeconds(59), T0.AddSeconds(59) + Lease, Cancel));
+        var again = Assert.Single(await ledger.ClaimAsync(TestStore.Campaign, "announcement", "job", 10, T0.AddMinutes(1), T0.AddMinutes(1) + Lease, Cancel));
         Assert.Equal((row.Id, 1), (again.Id, again.Attempts));
     }
 
@@ -183,24 +183,24 @@ public sealed class DeliveryLedgerTests
         await using var store = await TestStore.CreateAsync(provider);
         var ledger = new DeliveryLedger(store.Database);
         var ids = await AddConfirmedAsync(store, 4, T0.AddDays(-1));
-        await ledger.CreateRowsAsync("announcement", T0, "queued", null, T0, Cancel);
-        var rows = await ledger.ClaimAsync("announcement", "job", 2, T0, T0 + Lease, Cancel);
+        await ledger.CreateRowsAsync(TestStore.Campaign, "announcement", T0, "queued", null, T0, Cancel);
+        var rows = await ledger.ClaimAsync(TestStore.Campaign, "announcement", "job", 2, T0, T0 + Lease, Cancel);
         await using (var connection = await store.Database.OpenAsync(Cancel))
         {
             await ledger.RecordAsync(connection, "job", [DeliveryOutcome.Sent(rows[0].Id, T0.AddSeconds(1), "<m1@example.org>", "250 2.0.0 Ok: queued as " + new string('x', 600))]);
         }
 
-        var skipped = await ledger.SkipUnsentAsync("announcement", T0.AddMinutes(1), "skipped: its moment passed", Cancel);
+        var skipped = await ledger.SkipUnsentAsync(TestStore.Campaign, "announcement", T0.AddMinutes(1), "skipped: its moment passed", Cancel);
         var counts = Assert.Single(await ledger.CountsAsync(Cancel));
         var history = Assert.Single(await ledger.HistoryAsync(ids[0], Cancel));
-        var snapshot = await ledger.SubscriberAsync("person0@example.net", Cancel);
+        var snapshot = await ledger.SubscriberAsync(TestStore.Campaign, "person0@example.net", Cancel);
 
         Assert.Equal(2, skipped);   // the two queued; the leased one is still its job's
         Assert.Equal(("announcement", 0L, 1L, 1L, 0L, 2L, 4L), (counts.Mailing, counts.Queued, counts.Sending, counts.Sent, counts.Failed, counts.Skipped, counts.Recipients));
         Assert.Equal(("sent", 1, T0.AddSeconds(1).ToUnixTimeMilliseconds(), "<m1@example.org>", 500), (history.Status, history.Attempts, history.SentAt, history.MessageId, history.LastReply!.Length));
         Assert.Equal((ids[0], "confirmed", "facebook,instagram"), (snapshot!.Id, snapshot.Status, snapshot.Platforms));
-        Assert.Null(await ledger.SubscriberAsync("nobody@example.net", Cancel));
-        Assert.Equal(0, await ledger.CountClaimableAsync("announcement", T0.AddMinutes(1), long.MaxValue, Cancel));
+        Assert.Null(await ledger.SubscriberAsync(TestStore.Campaign, "nobody@example.net", Cancel));
+        Assert.Equal(0, await ledger.CountClaimableAsync(TestStore.Campaign, "announcement", T0.AddMinutes(1), long.MaxValue, Cancel));
     }
 
     [Theory]
@@ -210,7 +210,7 @@ public sealed class DeliveryLedgerTests
         await using var store = await TestStore.CreateAsync(provider);
         var ledgers = Enumerable.Range(0, 5).Select(_ => new DeliveryLedger(store.OpenAnother())).ToList();
 
-        var moments = await Task.WhenAll(ledgers.Select((ledger, i) => Task.Run(() => ledger.LaunchAsync(T0.AddSeconds(i), Cancel))));
+        var moments = await Task.WhenAll(ledgers.Select((ledger, i) => Task.Run(() => ledger.LaunchAsync(TestStore.Campaign, T0.AddSeconds(i), Cancel))));
 
         Assert.Single(moments.Distinct());
         Assert.Contains(moments[0], Enumerable.Range(0, 5).Select(i => T0.AddSeconds(i)));

@@ -16,6 +16,9 @@ namespace Mailer.Tests.Storage;
 /// </summary>
 public sealed class TestStore : IAsyncDisposable
 {
+    /// <summary>The campaign of the repository's appsettings.json, which the rows the tests write belong to.</summary>
+    public const string Campaign = "meta-ai-objection";
+
     private readonly PostgresTestDatabase? _postgres;
     private readonly List<Database> _others = [];
 
@@ -85,8 +88,8 @@ public sealed class TestStore : IAsyncDisposable
         await connection.ExecuteAsync(
             """
             WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < @Count)
-            INSERT INTO subscribers (email, locale, platforms, done_platforms, status, created_at, confirmed_at)
-            SELECT @Prefix || i || '@example.net', CASE WHEN i % 2 = 0 THEN 'de' ELSE 'en' END, 'facebook,instagram', '', 'confirmed', @At, @At
+            INSERT INTO subscribers (campaign, email, locale, platforms, done_platforms, status, created_at, confirmed_at)
+            SELECT 'meta-ai-objection', @Prefix || i || '@example.net', CASE WHEN i % 2 = 0 THEN 'de' ELSE 'en' END, 'facebook,instagram', '', 'confirmed', @At, @At
             FROM n ORDER BY i
             """,
             new { Count = count, Prefix = prefix, At = confirmedAt.ToUnixTimeMilliseconds() });

@@ -104,8 +104,8 @@ public class EraseCommandTests
             INSERT INTO consents (subscriber_id, source, consent_text_version, given_at, client_ip)
             VALUES (@id, 'form', 'v1', 1, '203.0.113.7'), (@id, 'api', 'v2', 2, NULL);
             INSERT INTO link_events (subscriber_id, kind, platform, at) VALUES (@id, 'click', 'facebook', 3), (@id, 'done', 'facebook', 4);
-            INSERT INTO deliveries (subscriber_id, mailing, status, created_at, updated_at, not_before)
-            VALUES (@id, 'confirm', 'sent', 5, 5, 5), (@id, 'announcement', 'queued', 6, 6, 6);
+            INSERT INTO deliveries (subscriber_id, campaign, mailing, status, created_at, updated_at, not_before)
+            VALUES (@id, 'meta-ai-objection', 'confirm', 'sent', 5, 5, 5), (@id, 'meta-ai-objection', 'announcement', 'queued', 6, 6, 6);
             INSERT INTO bounce_events (subscriber_id, kind, source, status, diagnostic, received_at, report_key)
             VALUES (@id, 'hard', 'dsn', '5.1.1', 'unknown user', 7, @email || '-a'), (@id, 'complaint', 'arf', NULL, NULL, 8, @email || '-b');
             """,

@@ -72,8 +72,8 @@ public sealed class ImportCommandOnPostgreSqlTests : ImportCommandTests
             CREATE FUNCTION test_signup_during_import() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 IF NEW.email = 'first@example.org' THEN
-                    INSERT INTO subscribers (email, locale, platforms, status, created_at)
-                    VALUES ('late@example.org', 'en', 'facebook', 'pending', 1);
+                    INSERT INTO subscribers (campaign, email, locale, platforms, status, created_at)
+                    VALUES ('meta-ai-objection', 'late@example.org', 'en', 'facebook', 'pending', 1);
                 END IF;
                 RETURN NEW;
             END $$;

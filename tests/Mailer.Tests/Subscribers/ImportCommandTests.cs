@@ -435,6 +435,7 @@ internal sealed class OperatorHost : IAsyncDisposable
             .AddSingleton(Options.Create(storage ?? new StorageOptions()))
             .AddSingleton(Options.Create(new MailerOptions { DataDirectory = folder }))
             .AddSingleton(Options.Create(campaign))
+            .AddSingleton(CampaignCatalog.Of(campaign))
             .AddSingleton<IHostEnvironment>(new HostingEnvironment { ContentRootPath = folder, EnvironmentName = Environments.Development })
             .AddSingleton<Database>()
             .AddSingleton<SchemaMigrator>()
@@ -459,7 +460,7 @@ internal sealed class OperatorHost : IAsyncDisposable
     public T Command<T>() where T : IOperatorCommand => _services.GetServices<IOperatorCommand>().OfType<T>().Single();
 
     public ImportCommand Import(int batchSize, int progressEvery) =>
-        new(Database, _services.GetRequiredService<IOptions<CampaignOptions>>(), Time) { BatchSize = batchSize, ProgressEvery = progressEvery };
+        new(Database, _services.GetRequiredService<CampaignCatalog>(), Time) { BatchSize = batchSize, ProgressEvery = progressEvery };
 
     public Task<CommandResult> RunAsync(params string[] args) => RunAsync(_services, args);
 
@@ -486,8 +487,8 @@ internal sealed class OperatorHost : IAsyncDisposable
         await using var connection = await Database.OpenAsync();
         return await connection.ExecuteScalarAsync<long>(
             """
-            INSERT INTO subscribers (email, locale, platforms, status, created_at, confirmed_at)
-            VALUES (@email, 'de', @platforms, @status, 1700000000000, 1700000060000) RETURNING id
+            INSERT INTO subscribers (campaign, email, locale, platforms, status, created_at, confirmed_at)
+            VALUES ('meta-ai-objection', @email, 'de', @platforms, @status, 1700000000000, 1700000060000) RETURNING id
             """,
             new { email, status, platforms });
     }

@@ -111,8 +111,8 @@ public class RetentionJobTests : IAsyncLifetime
             await connection.ExecuteAsync(
                 """
                 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < @Count)
-                INSERT INTO subscribers (email, locale, platforms, status, created_at, confirm_requested_at)
-                SELECT 'pending' || i || '@example.net', 'de', 'facebook', 'pending', @At, @At FROM n
+                INSERT INTO subscribers (campaign, email, locale, platforms, status, created_at, confirm_requested_at)
+                SELECT 'meta-ai-objection', 'pending' || i || '@example.net', 'de', 'facebook', 'pending', @At, @At FROM n
                 """,
                 new { Count = count, At = T0.ToUnixTimeMilliseconds() });
         }
