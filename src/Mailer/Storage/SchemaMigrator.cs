@@ -16,7 +16,10 @@ public sealed class SchemaMigrator(Database database, ILogger<SchemaMigrator> lo
 {
     private const string ForeignKeysOff = "-- foreign_keys: off";
 
-    public async Task MigrateAsync(CancellationToken cancellationToken = default)
+    public Task MigrateAsync(CancellationToken cancellationToken = default) => MigrateAsync(int.MaxValue, cancellationToken);
+
+    /// <summary>Applies the migrations up to <paramref name="upToVersion"/>: a store as an older release left it (upgrade tests).</summary>
+    public async Task MigrateAsync(int upToVersion, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         if (database.IsSqlite)
@@ -35,7 +38,7 @@ public sealed class SchemaMigrator(Database database, ILogger<SchemaMigrator> lo
             await connection.ExecuteAsync(
                 "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
             var applied = (await connection.QueryAsync<int>("SELECT version FROM schema_version")).ToHashSet();
-            foreach (var migration in Migrations(database.Provider).Where(m => !applied.Contains(m.Version)))
+            foreach (var migration in Migrations(database.Provider).Where(m => !applied.Contains(m.Version) && m.Version <= upToVersion))
             {
                 var rebuild = database.IsSqlite && migration.Sql.StartsWith(ForeignKeysOff, StringComparison.Ordinal);
                 if (rebuild)

@@ -64,7 +64,7 @@ public sealed class SesWebhookTests : IDisposable
         var id = await connection.ExecuteScalarAsync<long>(
             "INSERT INTO subscribers (campaign, email, locale, platforms, status, created_at, confirmed_at) VALUES ('meta-ai-objection', 'ses@example.net', 'de', 'facebook', 'confirmed', 1, 1) RETURNING id");
         var row = await connection.ExecuteScalarAsync<long>(
-            "INSERT INTO deliveries (subscriber_id, campaign, mailing, status, attempts, created_at, updated_at, not_before, sent_at) VALUES (@Id, 'meta-ai-objection', 'announcement', 'sent', 1, 1, 1, 1, 1) RETURNING id",
+            "INSERT INTO deliveries (subscriber_id, campaign, mailing, status, attempts, created_at, updated_at, not_before, sent_at) VALUES (@Id, 'meta-ai-objection', 'announcement', 'sent', 1, 1, 1, 1, 1) ON CONFLICT (subscriber_id, mailing) DO UPDATE SET status = 'sent', sent_at = 1 RETURNING id",
             new { Id = id });
         return (id, app.Services.GetRequiredService<ReturnPath>().ForDelivery(row)!);
     }

@@ -78,7 +78,7 @@ public sealed class CampaignHost : WebApplicationFactory<Program>
     /// same transaction, so the dispatcher never sees the subscribers without it.
     /// </summary>
     public async Task<long[]> AddConfirmedAsync(int count, DateTimeOffset confirmedAt, string platforms = "facebook,instagram", string prefix = "person",
-        string? alsoSql = null, object? alsoParameters = null)
+        string? alsoSql = null, object? alsoParameters = null, string campaign = Mailer.Tests.Storage.TestStore.Campaign)
     {
         await using var connection = await Database.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
@@ -89,9 +89,9 @@ public sealed class CampaignHost : WebApplicationFactory<Program>
             ids[i] = await connection.ExecuteScalarAsync<long>(
                 """
                 INSERT INTO subscribers (campaign, email, locale, platforms, done_platforms, status, created_at, confirmed_at)
-                VALUES ('meta-ai-objection', @Email, @Locale, @Platforms, '', 'confirmed', @At, @At) RETURNING id
+                VALUES (@Campaign, @Email, @Locale, @Platforms, '', 'confirmed', @At, @At) RETURNING id
                 """,
-                new { Email = $"{prefix}{i}@example.net", Locale = i % 2 == 0 ? "de" : "en", Platforms = platforms, At = at },
+                new { Campaign = campaign, Email = $"{prefix}{i}@example.net", Locale = i % 2 == 0 ? "de" : "en", Platforms = platforms, At = at },
                 transaction);
         }
 

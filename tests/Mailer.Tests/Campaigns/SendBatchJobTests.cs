@@ -91,7 +91,7 @@ public class SendBatchJobTests : IAsyncLifetime
     public async Task AScribanErrorInABranchOnlySomeSubscribersReach_FailsTheirRowsAlone_WithFileAndLine()
     {
         var templates = TestRenderers.CopyOfTemplates();
-        var file = Path.Combine(templates, TestStore.Campaign, "de", "announcement.txt.sbn");
+        var file = Path.Combine(templates, Mailer.Tests.Storage.TestStore.Campaign, "de", "announcement.txt.sbn");
         // A branch the start's trial render cannot reach: it depends on the address, not on language, platforms or day.
         File.AppendAllText(file, "\n{{ if email | string.contains \"poison\" }}{{ gibt_es_nicht }}{{ end }}\n");
         var lines = File.ReadAllLines(file).Length;

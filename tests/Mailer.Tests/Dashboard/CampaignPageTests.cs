@@ -125,7 +125,7 @@ public partial class CampaignPageTests : IAsyncLifetime
         };
 
     private static Regex MailingRow(string mailing, int recipients, int sent, int failed, int skipped, int queued) =>
-        new($"""<tr data-mailing="{Regex.Escape(mailing)}"><td>{Regex.Escape(mailing)}</td><td>[^<]+</td><td>{recipients}</td><td>{sent}</td><td>{failed}</td><td>{skipped}</td><td>{queued}</td>""");
+        new($"""<tr data-mailing="{Regex.Escape(mailing)}" data-campaign="meta-ai-objection"><td>{Regex.Escape(mailing)}</td><td>[^<]+</td><td>{recipients}</td><td>{sent}</td><td>{failed}</td><td>{skipped}</td><td>{queued}</td>""");
 
     [GeneratedRegex("""<input type="hidden" name="(?<name>[^"]+)" value="(?<value>[^"]+)">""")]
     private static partial Regex AntiforgeryField();

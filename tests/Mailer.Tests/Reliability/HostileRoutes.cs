@@ -26,7 +26,7 @@ internal static partial class HostileRoutes
     /// <summary>The routes and methods the sweep covers. A new route: add it here, then see that the sweep holds for it.</summary>
     public static readonly IReadOnlySet<string> Known = new HashSet<string>(StringComparer.Ordinal)
     {
-        "GET /", "POST /subscribe",
+        "GET /", "GET /{campaign:regex(^[a-z0-9][a-z0-9-]{{0,62}}$)}", "POST /subscribe",
         "GET /confirm/{token}", "POST /confirm/{token}", "GET /unsubscribe/{token}", "POST /unsubscribe/{token}",
         "GET /go/{token}/{platform}", "GET /done/{token}/{platform}", "POST /done/{token}/{platform}",
         "* /healthz", "* /healthz/live", "* /healthz/ready", "* /metrics",

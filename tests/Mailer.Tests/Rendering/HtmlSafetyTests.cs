@@ -47,7 +47,7 @@ public class HtmlSafetyTests
     public void Subject_BuiltFromAHostileAddress_IsOneLine()
     {
         var templates = TestRenderers.CopyOfTemplates();
-        File.WriteAllText(Path.Combine(templates, TestStore.Campaign, "de", "announcement.subject.sbn"), "Hallo {{ email }}\nzweite Zeile\t mit Tab\n");
+        File.WriteAllText(Path.Combine(templates, Mailer.Tests.Storage.TestStore.Campaign, "de", "announcement.subject.sbn"), "Hallo {{ email }}\nzweite Zeile\t mit Tab\n");
         var renderer = TestRenderers.Create(templates);
         var recipient = new Recipient(1, "anna@example.org\r\nBcc: x@example.org\u0085\u2028", "de", ["facebook"]);
 

@@ -40,7 +40,7 @@ public class MailVariantsTests
     public void ATemplateThatLooksAtTheAddress_IsRenderedInFull_ForEachSubscriber()
     {
         var templates = TestRenderers.CopyOfTemplates();
-        var footer = Path.Combine(templates, TestStore.Campaign, "de", "partials", "footer.txt.sbn");
+        var footer = Path.Combine(templates, Mailer.Tests.Storage.TestStore.Campaign, "de", "partials", "footer.txt.sbn");
         File.WriteAllText(footer, "{{ if email | string.contains \"@gmail\" }}Hallo Gmail!{{ end }}\n" + File.ReadAllText(footer));
         var renderer = TestRenderers.Create(templates);
         var links = TestRenderers.Links("facebook");

@@ -16,7 +16,7 @@ public class TemplateLoadingTests
     public void UnknownVariable_FailsWhenTheRendererIsBuilt_NamingFileAndLine()
     {
         var templates = TestRenderers.CopyOfTemplates();
-        var file = Path.Combine(templates, TestStore.Campaign, "de", "reminder-week.txt.sbn");
+        var file = Path.Combine(templates, Mailer.Tests.Storage.TestStore.Campaign, "de", "reminder-week.txt.sbn");
         File.WriteAllText(file, "Erinnerung\n\nNoch {{ tage_uebrig }} Tage.\n");
 
         var error = Assert.Throws<TemplateException>(() => TestRenderers.Create(templates));
@@ -29,7 +29,7 @@ public class TemplateLoadingTests
     public void MisspeltMemberOfAPlatform_IsAnError_NotAnEmptyString()
     {
         var templates = TestRenderers.CopyOfTemplates();
-        var file = Path.Combine(templates, TestStore.Campaign, "en", "partials", "platform-buttons.txt.sbn");
+        var file = Path.Combine(templates, Mailer.Tests.Storage.TestStore.Campaign, "en", "partials", "platform-buttons.txt.sbn");
         File.WriteAllText(file, "{{ for platform in platforms }}\n{{ platform.lable }}\n{{ end }}\n");
 
         var error = Assert.Throws<TemplateException>(() => TestRenderers.Create(templates));
@@ -47,7 +47,7 @@ public class TemplateLoadingTests
         string locale, string name, string condition, string combination)
     {
         var templates = TestRenderers.CopyOfTemplates();
-        var file = Path.Combine(templates, locale, name);
+        var file = Path.Combine(templates, Mailer.Tests.Storage.TestStore.Campaign, locale, name);
         var lines = File.ReadAllLines(file).Length;
         File.AppendAllText(file, $"\n{{{{ if {condition} }}}}\n{{{{ nur_fuer_diese_auswahl }}}}\n{{{{ end }}}}\n");
 
@@ -62,7 +62,7 @@ public class TemplateLoadingTests
     public void AnErrorInABranchForNoPlatform_InAReminder_DoesNotStopTheStart_NoReminderGoesOutWithout()
     {
         var templates = TestRenderers.CopyOfTemplates();
-        File.AppendAllText(Path.Combine(templates, TestStore.Campaign, "de", "reminder-week.txt.sbn"), "\n{{ if (array.size platforms) == 0 }}{{ nie_erreicht }}{{ end }}\n");
+        File.AppendAllText(Path.Combine(templates, Mailer.Tests.Storage.TestStore.Campaign, "de", "reminder-week.txt.sbn"), "\n{{ if (array.size platforms) == 0 }}{{ nie_erreicht }}{{ end }}\n");
 
         var renderer = TestRenderers.Create(templates);
 
@@ -73,7 +73,7 @@ public class TemplateLoadingTests
     public void SyntaxError_FailsWhenTheRendererIsBuilt_NamingFileAndLine()
     {
         var templates = TestRenderers.CopyOfTemplates();
-        var file = Path.Combine(templates, TestStore.Campaign, "de", "partials", "footer.html.sbn");
+        var file = Path.Combine(templates, Mailer.Tests.Storage.TestStore.Campaign, "de", "partials", "footer.html.sbn");
         File.WriteAllText(file, "<p>{{ sender_name }}</p>\n<p>{{ if mailing == \"confirm\" }}Bestätigen</p>\n");
 
         var error = Assert.Throws<TemplateException>(() => TestRenderers.Create(templates));
@@ -86,8 +86,8 @@ public class TemplateLoadingTests
     public void SyntaxErrorsInSeveralFiles_AreAllReported()
     {
         var templates = TestRenderers.CopyOfTemplates();
-        var first = Path.Combine(templates, TestStore.Campaign, "de", "confirm.subject.sbn");
-        var second = Path.Combine(templates, TestStore.Campaign, "en", "announcement.html.sbn");
+        var first = Path.Combine(templates, Mailer.Tests.Storage.TestStore.Campaign, "de", "confirm.subject.sbn");
+        var second = Path.Combine(templates, Mailer.Tests.Storage.TestStore.Campaign, "en", "announcement.html.sbn");
         File.WriteAllText(first, "Bitte bis {{ deadline_date ) }} bestätigen\n");
         File.AppendAllText(second, "\n{{ end }}\n");
 
@@ -101,7 +101,7 @@ public class TemplateLoadingTests
     public void MissingMailFile_IsNamed()
     {
         var templates = TestRenderers.CopyOfTemplates();
-        var file = Path.Combine(templates, TestStore.Campaign, "en", "reminder-final.subject.sbn");
+        var file = Path.Combine(templates, Mailer.Tests.Storage.TestStore.Campaign, "en", "reminder-final.subject.sbn");
         File.Delete(file);
 
         var error = Assert.Throws<TemplateException>(() => TestRenderers.Create(templates));
@@ -113,7 +113,7 @@ public class TemplateLoadingTests
     public void IncludeOfAMissingPartial_NamesTheIncludingFileAndLine()
     {
         var templates = TestRenderers.CopyOfTemplates();
-        var file = Path.Combine(templates, TestStore.Campaign, "de", "reminder-final.html.sbn");
+        var file = Path.Combine(templates, Mailer.Tests.Storage.TestStore.Campaign, "de", "reminder-final.html.sbn");
         File.WriteAllText(file, "{{ capture preheader }}Heute{{ end }}\n<p>Heute!</p>\n{{ include \"knopf\" }}\n");
 
         var error = Assert.Throws<TemplateException>(() => TestRenderers.Create(templates));
@@ -146,7 +146,7 @@ public class TemplateLoadingTests
     public async Task AddRendering_WithABrokenTemplate_StopsTheStart_NamingFileAndLine()
     {
         var templates = TestRenderers.CopyOfTemplates();
-        var file = Path.Combine(templates, TestStore.Campaign, "en", "confirm.txt.sbn");
+        var file = Path.Combine(templates, Mailer.Tests.Storage.TestStore.Campaign, "en", "confirm.txt.sbn");
         File.WriteAllText(file, "Please confirm:\n{{ confirm_link }}\n");
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {

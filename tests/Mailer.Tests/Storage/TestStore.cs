@@ -37,12 +37,13 @@ public sealed class TestStore : IAsyncDisposable
 
     public StorageProvider Provider => Database.Provider;
 
-    public static async Task<TestStore> CreateAsync(StorageProvider provider)
+    /// <summary>A fresh store, migrated in full or (<paramref name="upToVersion"/>) as an older release left it.</summary>
+    public static async Task<TestStore> CreateAsync(StorageProvider provider, int upToVersion = int.MaxValue)
     {
         var postgres = provider == StorageProvider.PostgreSql ? await PostgresTestDatabase.CreateAsync() : null;
         var folder = TestPaths.NewTemporaryDirectory("store");
         var database = NewDatabase(postgres?.StorageOptions ?? new StorageOptions(), folder);
-        await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+        await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync(upToVersion, CancellationToken.None);
         return new TestStore(database, folder, postgres);
     }
 
