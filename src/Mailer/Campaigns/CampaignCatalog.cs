@@ -110,6 +110,16 @@ public sealed partial class CampaignCatalog
         return campaign;
     }
 
+    /// <summary>The campaigns of <paramref name="configuration"/>, checked: a wrong setting anywhere throws, naming each key.</summary>
+    /// <exception cref="OptionsValidationException">A campaign's setting is wrong.</exception>
+    public static CampaignCatalog ReadChecked(IConfiguration configuration)
+    {
+        var catalog = Read(configuration);
+        return catalog.Problems() is { Count: > 0 } problems
+            ? throw new OptionsValidationException(Options.DefaultName, typeof(CampaignOptions), problems)
+            : catalog;
+    }
+
     /// <summary>Every problem of every campaign, each naming its key; empty when all are valid.</summary>
     public IReadOnlyList<string> Problems()
     {
@@ -118,7 +128,8 @@ public sealed partial class CampaignCatalog
         {
             if (!CampaignName().IsMatch(campaign.Name))
             {
-                problems.Add($"{campaign.Key}: a campaign's name must be 1-63 lower-case letters, digits and hyphens, starting with a letter or digit, such as meta-ai-objection (it is '{campaign.Name}').");
+                var key = campaign.Key == CampaignOptions.Section ? $"{CampaignOptions.Section}:Name" : campaign.Key;
+                problems.Add($"{key}: a campaign's name must be 1-63 lower-case letters, digits and hyphens, starting with a letter or digit, such as meta-ai-objection.");
                 continue;
             }
 

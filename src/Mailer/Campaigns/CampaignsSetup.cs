@@ -16,7 +16,7 @@ public static class CampaignsSetup
         var services = builder.Services;
         // The campaigns are read once from the whole configuration (Campaigns:<name>, and the old form in Campaign);
         // IOptions<CampaignOptions> is the default campaign (the only one), checked with all the others at start.
-        services.AddSingleton(provider => CampaignCatalog.Read(provider.GetRequiredService<IConfiguration>()));
+        services.AddSingleton(provider => CampaignCatalog.ReadChecked(provider.GetRequiredService<IConfiguration>()));
         services.AddSingleton<IOptionsFactory<CampaignOptions>, CampaignOptionsFactory>();
         services.AddOptions<CampaignOptions>().ValidateOnStart();
         services.AddSingleton(provider => new StoreCampaign(CampaignCatalog.UpgradeName(provider.GetRequiredService<IConfiguration>())));
@@ -37,6 +37,7 @@ public static class CampaignsSetup
         services.AddTransient<SendBatchJob>();
         services.AddSingleton<SendProgress>();
         services.AddSingleton<IOperatorCommand, StatusCommand>();
+        services.AddSingleton<IOperatorCommand, CampaignsCommand>();
         services.AddSingleton<SubscriberTimeline>();
         services.AddSingleton<IOperatorCommand, TimelineCommand>();
 

@@ -26,7 +26,7 @@ internal static class CampaignPageHtml
         html.Append("</tbody></table>");
         foreach (var mailing in model.Mailings.Where(m => m.Failures.Count > 0))
         {
-            html.Append(Invariant($"""<h3>Last failures of {E(mailing.Schedule.Key)}</h3><table class="table table-condensed mailer-failures"><thead><tr><th>When</th><th>Subscriber</th><th>Attempts</th><th>Server's reply</th></tr></thead><tbody>"""));
+            html.Append(Invariant($"""<h3>Last failures of {E(model.SeveralCampaigns ? mailing.Schedule.Key : mailing.Schedule.Mailing)}</h3><table class="table table-condensed mailer-failures"><thead><tr><th>When</th><th>Subscriber</th><th>Attempts</th><th>Server's reply</th></tr></thead><tbody>"""));
             foreach (var (at, failure) in mailing.Failures)
             {
                 html.Append(Invariant($"""<tr><td>{E(at)}</td><td>#{failure.SubscriberId}</td><td>{failure.Attempts}</td><td class="mailer-reply">{E(failure.LastReply ?? "")}</td></tr>"""));

@@ -34,7 +34,7 @@ public sealed class CircuitBreakerTests
         await host.AddConfirmedAsync(20, time.GetUtcNow().AddDays(-30), prefix: "ok");
         host.Start();
 
-        await Eventually.MeetsAsync(async () => await host.CountAsync("SELECT COUNT(*) FROM campaign_state WHERE name = 'paused:announcement'") == 1,
+        await Eventually.MeetsAsync(async () => await host.CountAsync("SELECT COUNT(*) FROM campaign_state WHERE name = 'paused:meta-ai-objection/announcement'") == 1,
             TimeSpan.FromMinutes(2), "the announcement paused");
         var paused = await RunAsync(host, "status");
         var queuedWhilePaused = await host.CountAsync("SELECT COUNT(*) FROM deliveries WHERE mailing = 'announcement' AND status = 'queued'");
@@ -54,12 +54,12 @@ public sealed class CircuitBreakerTests
         Assert.Equal(20, queuedWhilePaused);
         Assert.Equal(0, sentWhilePaused);
         // The dashboard's Campaign page marks the paused mailing, with the reason, and only that one.
-        Assert.Matches("""<tr data-mailing="announcement"><td>announcement <span class="label label-danger mailer-paused" title="[^"]*10 hard bounces of 10 messages""", page);
+        Assert.Matches("""<tr data-mailing="announcement" data-campaign="meta-ai-objection"><td>announcement <span class="label label-danger mailer-paused" title="[^"]*10 hard bounces of 10 messages""", page);
         Assert.Single(System.Text.RegularExpressions.Regex.Matches(page, "mailer-paused"));
         Assert.Contains("announcement: resumed", resume.Output, StringComparison.Ordinal);
         Assert.Contains("announcement was not paused", again.Output, StringComparison.Ordinal);
         Assert.Equal(20, smtp.Messages.Count);
         Assert.All(smtp.Messages, m => Assert.StartsWith("ok", m.To.Single(), StringComparison.Ordinal));
-        Assert.Equal(0, await host.CountAsync("SELECT COUNT(*) FROM campaign_state WHERE name = 'paused:announcement'"));
+        Assert.Equal(0, await host.CountAsync("SELECT COUNT(*) FROM campaign_state WHERE name = 'paused:meta-ai-objection/announcement'"));
     }
 }

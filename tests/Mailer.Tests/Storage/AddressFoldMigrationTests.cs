@@ -32,7 +32,7 @@ public sealed class AddressFoldMigrationTests
             INSERT INTO deliveries (subscriber_id, campaign, mailing, status, created_at, updated_at, not_before)
             VALUES (@annaFirst, 'meta-ai-objection', 'announcement', 'sent', 120, 120, 120), (@annaAgain, 'meta-ai-objection', 'announcement', 'queued', 220, 220, 220),
                    (@annaAgain, 'meta-ai-objection', 'confirm', 'sent', 200, 200, 200), (@doraLeft, 'meta-ai-objection', 'announcement', 'sent', 120, 120, 120),
-                   (@doraAgain, 'announcement', 'sent', 260, 260, 260);
+                   (@doraAgain, 'meta-ai-objection', 'announcement', 'sent', 260, 260, 260);
             """,
             new { annaFirst, annaAgain, doraLeft, doraAgain });
 

@@ -21,7 +21,7 @@ public class ConfirmMailJobTests
         await RunJobAsync(app, id);
 
         var mail = Assert.Single(app.ConfirmationMails.All);
-        Assert.Equivalent(new Mailer.Rendering.Recipient(id, "anna@example.de", "en", ["instagram"]), mail.Recipient, strict: true);
+        Assert.Equivalent(new Mailer.Rendering.Recipient(id, "anna@example.de", "en", ["instagram"]) { Campaign = "meta-ai-objection" }, mail.Recipient, strict: true);
         Assert.StartsWith("http://localhost:5000/confirm/", mail.ConfirmUrl);
         var subscriber = (await app.Store.FindAsync(id, Cancel))!;
         Assert.Equal(clock.GetUtcNow(), subscriber.ConfirmSentAt);
