@@ -71,6 +71,13 @@ public sealed partial class SubscriberStore
         WHERE subscriber_id = @Id AND withdrawn_at IS NULL
         """;
 
+    // "Leave everything": every subscription of the address, in every campaign, and the standing list.
+    private const string SubscriptionsOfSameAddress = """
+        SELECT other.id FROM subscribers other JOIN subscribers s ON s.email = other.email WHERE s.id = @Id ORDER BY other.id
+        """;
+
+    private const string LeaveStandingList = "UPDATE subscribers SET standing_list_at = NULL WHERE id = @Id";
+
     private const string InsertLinkEventUnlessUnsubscribed = """
         INSERT INTO link_events (subscriber_id, kind, platform, at, client_ip, user_agent)
         SELECT id, @Kind, @Platform, @At, @ClientIp, @UserAgent FROM subscribers WHERE id = @Id AND status <> 'unsubscribed'

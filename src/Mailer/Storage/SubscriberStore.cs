@@ -125,6 +125,27 @@ public sealed partial class SubscriberStore(Database database, StoreCampaign? de
         return changed;
     }
 
+    public async Task<int> UnsubscribeEverywhereAsync(long subscriberId, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var left = 0;
+        foreach (var id in await connection.QueryAsync<long>(Command(SubscriptionsOfSameAddress, new { Id = subscriberId }, transaction, cancellationToken)))
+        {
+            var parameters = new { Id = id, At = at.ToUnixTimeMilliseconds() };
+            if (await connection.ExecuteAsync(Command(UnsubscribeSubscriber, parameters, transaction, cancellationToken)) == 1)
+            {
+                left++;
+            }
+
+            await connection.ExecuteAsync(Command(WithdrawOpenConsents, parameters, transaction, cancellationToken));
+            await connection.ExecuteAsync(Command(LeaveStandingList, parameters, transaction, cancellationToken));
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return left;
+    }
+
     public async Task<bool> RecordClickAsync(long subscriberId, string platform, DateTimeOffset at, LinkClient client, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);

@@ -23,7 +23,7 @@ public sealed class ExportCommand(Database database) : IOperatorCommand
     [
         "email", "locale", "platforms", "done_platforms", "status", "created_at", "confirmed_at", "unsubscribed_at",
         "consent_source", "consent_text_version", "consent_given_at", "consent_client_ip", "consent_user_agent",
-        "consent_confirmed_at", "consent_confirm_ip", "suppressed_at", "suppressed_reason", "bounces",
+        "consent_confirmed_at", "consent_confirm_ip", "suppressed_at", "suppressed_reason", "bounces", "campaign", "consent_purpose",
     ];
 
     public string Verb => "export";
@@ -105,6 +105,8 @@ public sealed class ExportCommand(Database database) : IOperatorCommand
             csv.WriteField(Iso(row.SuppressedAt));
             csv.WriteField(row.SuppressedReason);
             csv.WriteField(bounces.GetValueOrDefault(row.SubscriberId));
+            csv.WriteField(row.Campaign);
+            csv.WriteField(row.ConsentPurpose);
             await csv.EndRecordAsync(cancellationToken);
             lines++;
             if (row.SubscriberId != previous)

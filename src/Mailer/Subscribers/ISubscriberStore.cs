@@ -19,6 +19,12 @@ public interface ISubscriberStore
 
     /// <summary>Finds an address given in its normalized form (<see cref="EmailAddress.Normalize"/>).</summary>
     /// <summary>The subscriber of <paramref name="campaign"/> (default: the default campaign) with this address.</summary>
+    /// <summary>
+    /// "Leave everything": unsubscribes every subscription of the subscriber's address, in every campaign, withdrawing
+    /// their consents; returns how many were still subscribed.
+    /// </summary>
+    Task<int> UnsubscribeEverywhereAsync(long subscriberId, DateTimeOffset at, CancellationToken cancellationToken);
+
     Task<Subscriber?> FindByEmailAsync(string normalizedEmail, CancellationToken cancellationToken, string? campaign = null);
 
     /// <summary>Confirms a pending subscriber and records the click (time, client address) on the latest open consent.</summary>

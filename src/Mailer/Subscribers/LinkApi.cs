@@ -23,7 +23,7 @@ public sealed class LinkApi(
     PageRenderer pages,
     IAntiforgery antiforgery,
     IOptions<SubscribersOptions> options,
-    IOptions<CampaignOptions> campaign,
+    CampaignCatalog catalog,
     TimeProvider time,
     MailerMetrics metrics,
     ILogger<LinkApi> logger)
@@ -153,7 +153,15 @@ public sealed class LinkApi(
             return pages.Render(context, "unsubscribe", locale, FormModel("/unsubscribe/" + token, formExpired: true), StatusCodes.Status400BadRequest, withForm: true);
         }
 
-        if (await store.UnsubscribeAsync(claim.SubscriberId, time.GetUtcNow(), context.RequestAborted))
+        // One click (RFC 8058) and the page's first button leave this campaign; the second leaves every campaign.
+        if (!oneClick && string.Equals(form["scope"], "everything", StringComparison.Ordinal))
+        {
+            if (await store.UnsubscribeEverywhereAsync(claim.SubscriberId, time.GetUtcNow(), context.RequestAborted) > 0)
+            {
+                SubscribersLog.Unsubscribed(logger, claim.SubscriberId, oneClick);
+            }
+        }
+        else if (await store.UnsubscribeAsync(claim.SubscriberId, time.GetUtcNow(), context.RequestAborted))
         {
             SubscribersLog.Unsubscribed(logger, claim.SubscriberId, oneClick);
         }
@@ -169,13 +177,21 @@ public sealed class LinkApi(
             return Invalid(context, TokenPurpose.Click);
         }
 
+        // The form of the subscriber's own campaign; a platform of another campaign is no link of theirs.
+        var subscriber = await store.FindAsync(claim.SubscriberId, context.RequestAborted);
+        var campaign = catalog.Find(subscriber?.Campaign) ?? catalog.Default;
+        if (campaign is null || !campaign.Platforms.TryGetValue(known, out var form))
+        {
+            return Invalid(context, TokenPurpose.Click);
+        }
+
         if (await store.RecordClickAsync(claim.SubscriberId, known, time.GetUtcNow(), LinkClient.Of(context), context.RequestAborted))
         {
             SubscribersLog.ClickRecorded(logger, claim.SubscriberId, known);
         }
 
         // The target is configuration, never the request.
-        return TypedResults.Redirect(campaign.Value.Platforms[known].FormUrl);
+        return TypedResults.Redirect(form.FormUrl);
     }
 
     public async Task<IResult> ShowDoneAsync(HttpContext context, string token, string platform)
@@ -187,7 +203,7 @@ public sealed class LinkApi(
         }
 
         var subscriber = await store.FindAsync(claim.SubscriberId, context.RequestAborted);
-        if (subscriber is null or { Status: SubscriberStatus.Unsubscribed })
+        if (subscriber is null or { Status: SubscriberStatus.Unsubscribed } || !IsOwnPlatform(subscriber, known))
         {
             return Invalid(context, TokenPurpose.Done);
         }
@@ -211,7 +227,7 @@ public sealed class LinkApi(
         }
 
         var subscriber = await store.FindAsync(claim.SubscriberId, context.RequestAborted);
-        if (subscriber is null or { Status: SubscriberStatus.Unsubscribed })
+        if (subscriber is null or { Status: SubscriberStatus.Unsubscribed } || !IsOwnPlatform(subscriber, known))
         {
             return Invalid(context, TokenPurpose.Done);
         }
@@ -260,8 +276,12 @@ public sealed class LinkApi(
 
     private readonly record struct FormRead(IFormCollection? Form, IResult? Refusal);
 
+    /// <summary>The platform as some campaign names it; whether it is the subscriber's campaign's is checked once they are read.</summary>
     private string? KnownPlatform(string platform) =>
-        campaign.Value.Platforms.Keys.FirstOrDefault(p => string.Equals(p, platform, StringComparison.OrdinalIgnoreCase));
+        catalog.All.SelectMany(c => c.Platforms.Keys).FirstOrDefault(p => string.Equals(p, platform, StringComparison.OrdinalIgnoreCase));
+
+    private bool IsOwnPlatform(Subscriber subscriber, string platform) =>
+        (catalog.Find(subscriber.Campaign) ?? catalog.Default)?.Platforms.ContainsKey(platform) == true;
 
     private static string? ClientIp(HttpContext context) => context.Connection.RemoteIpAddress?.ToString();
 

@@ -43,7 +43,8 @@ public static class OperatorData
                s.confirmed_at AS ConfirmedAt, s.unsubscribed_at AS UnsubscribedAt,
                c.source AS ConsentSource, c.consent_text_version AS ConsentTextVersion, c.given_at AS ConsentGivenAt,
                c.client_ip AS ClientIp, c.user_agent AS UserAgent, c.confirmed_at AS ConsentConfirmedAt,
-               c.confirm_ip AS ConfirmIp, s.suppressed_at AS SuppressedAt, s.suppressed_reason AS SuppressedReason
+               c.confirm_ip AS ConfirmIp, s.suppressed_at AS SuppressedAt, s.suppressed_reason AS SuppressedReason,
+               s.campaign AS Campaign, COALESCE(c.purpose, '') AS ConsentPurpose
         FROM subscribers s
         LEFT JOIN consents c ON c.subscriber_id = s.id
         ORDER BY s.id, c.id
@@ -57,7 +58,8 @@ public static class OperatorData
 
     internal sealed record ExportBounce(long SubscriberId, string Kind, string Source, string? Status, string? Diagnostic, long ReceivedAt);
 
-    internal const string FindSubscriberByEmail = "SELECT id FROM subscribers WHERE email = @email";
+    // A person may be in several campaigns: a subscription each, all erased together.
+    internal const string FindSubscriberByEmail = "SELECT id FROM subscribers WHERE email = @email ORDER BY id";
 
     // Explicit deletes (not only ON DELETE CASCADE), children first, so the erasure does not depend on
     // foreign key enforcement being on and the counts can be reported.
@@ -72,7 +74,8 @@ public static class OperatorData
         long SubscriberId, string Email, string Locale, string Platforms, string DonePlatforms, string Status,
         long CreatedAt, long? ConfirmedAt, long? UnsubscribedAt,
         string? ConsentSource, string? ConsentTextVersion, long? ConsentGivenAt,
-        string? ClientIp, string? UserAgent, long? ConsentConfirmedAt, string? ConfirmIp, long? SuppressedAt, string? SuppressedReason);
+        string? ClientIp, string? UserAgent, long? ConsentConfirmedAt, string? ConfirmIp, long? SuppressedAt, string? SuppressedReason,
+        string Campaign, string ConsentPurpose);
 
     /// <summary>What an erasure removed.</summary>
     internal sealed record Erased(int Consents, int LinkEvents, int Deliveries);
@@ -82,19 +85,24 @@ public static class OperatorData
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var id = await connection.QuerySingleOrDefaultAsync<long?>(FindSubscriberByEmail, new { email }, transaction);
-        if (id is null)
+        var ids = (await connection.QueryAsync<long>(FindSubscriberByEmail, new { email }, transaction)).ToList();
+        if (ids.Count == 0)
         {
             return null;
         }
 
-        // What came back for their mail (a DSN's diagnostic often names the address) goes first, with the rest.
-        await connection.ExecuteAsync(DeleteBounceEvents, new { id }, transaction);
-        var erased = new Erased(
-            Deliveries: await connection.ExecuteAsync(DeleteDeliveries, new { id }, transaction),
-            LinkEvents: await connection.ExecuteAsync(DeleteLinkEvents, new { id }, transaction),
-            Consents: await connection.ExecuteAsync(DeleteConsents, new { id }, transaction));
-        await connection.ExecuteAsync(DeleteSubscriber, new { id }, transaction);
+        var erased = new Erased(0, 0, 0);
+        foreach (var id in ids)
+        {
+            // What came back for their mail (a DSN's diagnostic often names the address) goes first, with the rest.
+            await connection.ExecuteAsync(DeleteBounceEvents, new { id }, transaction);
+            erased = new Erased(
+                Deliveries: erased.Deliveries + await connection.ExecuteAsync(DeleteDeliveries, new { id }, transaction),
+                LinkEvents: erased.LinkEvents + await connection.ExecuteAsync(DeleteLinkEvents, new { id }, transaction),
+                Consents: erased.Consents + await connection.ExecuteAsync(DeleteConsents, new { id }, transaction));
+            await connection.ExecuteAsync(DeleteSubscriber, new { id }, transaction);
+        }
+
         await transaction.CommitAsync(cancellationToken);
         return erased;
     }
