@@ -59,8 +59,9 @@ public sealed class DispatchJob(
                 continue;
             }
 
-            // A reminder goes to those confirmed before it was due; the announcement to everyone confirmed until now.
-            var confirmedBefore = mailing.IsReminder ? mailing.Due : now.AddMilliseconds(1);
+            // A reminder goes to those confirmed before it was due; the announcement to everyone confirmed. The rule stays
+            // the same from pass to pass, so each pass looks only at who changed since the last one (see CreateRowsAsync).
+            var confirmedBefore = mailing.IsReminder ? mailing.Due : DateTimeOffset.MaxValue;
             var created = await ledger.CreateRowsAsync(mailing.Mailing, confirmedBefore, "queued", null, now, cancellationToken);
             if (created > 0)
             {
