@@ -43,7 +43,7 @@ stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=; }
 if [ "$subscribers" -gt 0 ]; then
   start; sleep 5; stop   # the schema and the recorded launch
   command -v sqlite3 >/dev/null || { echo "needs sqlite3"; exit 1; }
-  sqlite3 "$data/mailer.db" <<SQL
+  sqlite3 "$data/mailer.db" >/dev/null <<SQL
 PRAGMA journal_mode = WAL;
 BEGIN;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $subscribers)

@@ -68,18 +68,16 @@ public sealed class DispatchJob(
                 CampaignsLog.RowsCreated(logger, mailing.Mailing, created);
             }
 
-            // A mailing that bounces too much waits for the operator ('resume'); its rows stay queued.
-            if (await breaker.CheckAsync(mailing.Mailing, now, cancellationToken))
+            // A mailing that bounces too much waits for the operator ('resume'); its rows stay queued. Checked only when
+            // rows wait: the check counts every message the mailing sent, and with nothing to send there is nothing to hold.
+            var waiting = await ledger.CountClaimableAsync(mailing.Mailing, now, (long)smtp.Value.Connections * options.Value.BatchSize, cancellationToken);
+            if (waiting == 0 || await breaker.CheckAsync(mailing.Mailing, now, cancellationToken))
             {
                 continue;
             }
 
-            var waiting = await ledger.CountClaimableAsync(mailing.Mailing, now, (long)smtp.Value.Connections * options.Value.BatchSize, cancellationToken);
-            if (waiting > 0)
-            {
-                claimable += waiting;
-                first ??= mailing.Mailing;
-            }
+            claimable += waiting;
+            first ??= mailing.Mailing;
         }
 
         if (claimable > 0)
