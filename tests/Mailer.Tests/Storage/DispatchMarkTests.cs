@@ -43,8 +43,10 @@ public sealed class DispatchMarkTests
         var ids = await TestStore.AddConfirmedAsync(store.Database, 10, T0.AddDays(-1));
         await ledger.CreateRowsAsync("announcement", DateTimeOffset.MaxValue, "queued", null, T0, Cancel);
         // A row gone without any change to its subscriber (no path of the service does this): only a whole-list read
-        // would notice, and a pass with nothing changed does not read the list.
+        // would notice, and a pass with nothing changed does not read the list. The mark goes too: on PostgreSQL a
+        // transaction still running elsewhere on the server keeps the watermark back, and recent marks are read again.
         await ExecuteAsync(store, $"DELETE FROM deliveries WHERE subscriber_id = {ids[3]}");
+        await ExecuteAsync(store, $"UPDATE subscribers SET confirm_mark = NULL WHERE id = {ids[3]}");
 
         var incremental = await ledger.CreateRowsAsync("announcement", DateTimeOffset.MaxValue, "queued", null, T0, Cancel);
         // Another rule of who the mailing is for starts from the whole list again.
