@@ -20,8 +20,11 @@ public sealed record ScheduledMailing(string Campaign, string Mailing, DateTimeO
 
     public bool HasPassedAt(DateTimeOffset now) => Ends is { } ends && now >= ends;
 
-    /// <summary>Rows go to those confirmed before this moment: the due time, or (with late joiners) whoever confirmed until <paramref name="now"/>.</summary>
-    public DateTimeOffset ConfirmedBefore(DateTimeOffset now) => LateJoiners ? now.AddMilliseconds(1) : Due;
+    /// <summary>
+    /// Rows go to those confirmed before this moment: the due time, or (with late joiners) everyone confirmed. It stays the
+    /// same from one dispatch to the next, so a dispatch only looks at who changed since the last one.
+    /// </summary>
+    public DateTimeOffset ConfirmedBefore => LateJoiners ? DateTimeOffset.MaxValue : Due;
 }
 
 /// <summary>

@@ -59,25 +59,24 @@ public sealed class DispatchJob(
                 continue;
             }
 
-            // A reminder goes to those confirmed before it was due; the announcement (late joiners) to everyone confirmed until now.
-            var created = await ledger.CreateRowsAsync(mailing.Campaign, mailing.Mailing, mailing.ConfirmedBefore(now), "queued", null, now, cancellationToken);
+            // A reminder goes to those confirmed before it was due; the announcement (late joiners) to everyone confirmed. The
+            // rule stays the same from pass to pass, so each pass looks only at who changed since the last one (see CreateRowsAsync).
+            var created = await ledger.CreateRowsAsync(mailing.Campaign, mailing.Mailing, mailing.ConfirmedBefore, "queued", null, now, cancellationToken);
             if (created > 0)
             {
                 CampaignsLog.RowsCreated(logger, mailing.Mailing, created);
             }
 
-            // A mailing that bounces too much waits for the operator ('resume'); its rows stay queued.
-            if (await breaker.CheckAsync(mailing.Key, now, cancellationToken))
+            // A mailing that bounces too much waits for the operator ('resume'); its rows stay queued. Checked only when
+            // rows wait: the check counts every message the mailing sent, and with nothing to send there is nothing to hold.
+            var waiting = await ledger.CountClaimableAsync(mailing.Campaign, mailing.Mailing, now, (long)smtp.Value.Connections * options.Value.BatchSize, cancellationToken);
+            if (waiting == 0 || await breaker.CheckAsync(mailing.Key, now, cancellationToken))
             {
                 continue;
             }
 
-            var waiting = await ledger.CountClaimableAsync(mailing.Campaign, mailing.Mailing, now, (long)smtp.Value.Connections * options.Value.BatchSize, cancellationToken);
-            if (waiting > 0)
-            {
-                claimable += waiting;
-                first ??= mailing.Mailing;
-            }
+            claimable += waiting;
+            first ??= mailing.Mailing;
         }
 
         if (claimable > 0)

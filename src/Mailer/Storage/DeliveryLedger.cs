@@ -101,39 +101,11 @@ public sealed class DeliveryRecord
 /// by the dispatcher (the unique key decides, never timing), claimed in batches under a lease, and each is recorded
 /// the moment its message was accepted. All times are Unix milliseconds.
 /// </summary>
-public sealed class DeliveryLedger(Database database)
+public sealed partial class DeliveryLedger(Database database)
 {
     // The outcomes of several send jobs' messages, arriving together, share a commit.
     private readonly GroupCommit<(string Owner, DeliveryOutcome Outcome), int> _records = new(database, (connection, transaction, record) =>
         connection.ExecuteAsync(RecordSql(record.Outcome), RecordParameters(record.Owner, record.Outcome), transaction));
-
-    private const int CreateChunk = 50_000;
-
-    // Both read one id range of subscribers by primary key: MATERIALIZED keeps SQLite from preferring the status
-    // index, which would walk every confirmed subscriber for each range. The two checks against the ledger are scalar
-    // subqueries, probed by index for each subscriber of the range: as NOT EXISTS, PostgreSQL turns them into an anti
-    // join, and with statistics taken before a mailing's rows were written (it believes there are none) it picked a
-    // nested loop over every row of that mailing for each subscriber: 30 s and a timeout per range at a million.
-    private const string AnyRowMissing = """
-        WITH chunk AS MATERIALIZED (SELECT id, campaign, status, confirmed_at FROM subscribers WHERE id > @From AND id <= @To)
-        SELECT COUNT(*) FROM (
-            SELECT 1 FROM chunk s
-            WHERE s.campaign = @Campaign AND s.status = 'confirmed' AND s.confirmed_at < @ConfirmedBefore
-              AND (SELECT 1 FROM deliveries d WHERE d.subscriber_id = s.id AND d.mailing = @Mailing LIMIT 1) IS NULL
-              AND (SELECT 1 FROM deliveries o WHERE o.subscriber_id = s.id AND o.status IN ('queued', 'sending') LIMIT 1) IS NULL
-            LIMIT 1) missing
-        """;
-
-    private const string CreateMissingRows = """
-        WITH chunk AS MATERIALIZED (SELECT id, campaign, status, confirmed_at FROM subscribers WHERE id > @From AND id <= @To)
-        INSERT INTO deliveries (subscriber_id, campaign, mailing, status, attempts, created_at, updated_at, not_before, last_reply)
-        SELECT s.id, @Campaign, @Mailing, @Status, 0, @Now, @Now, @Now, @Reply
-        FROM chunk s
-        WHERE s.campaign = @Campaign AND s.status = 'confirmed' AND s.confirmed_at < @ConfirmedBefore
-          AND (SELECT 1 FROM deliveries d WHERE d.subscriber_id = s.id AND d.mailing = @Mailing LIMIT 1) IS NULL
-          AND (SELECT 1 FROM deliveries o WHERE o.subscriber_id = s.id AND o.status IN ('queued', 'sending') LIMIT 1) IS NULL
-        ON CONFLICT (subscriber_id, mailing) DO NOTHING
-        """;
 
     private const string MarkSent = """
         UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = @Now, updated_at = @Now,
@@ -166,40 +138,6 @@ public sealed class DeliveryLedger(Database database)
             new { Name = name, Value = now.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture) });
         var value = await connection.QuerySingleAsync<string>("SELECT value FROM campaign_state WHERE name = @Name", new { Name = name });
         return DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
-    }
-
-    /// <summary>
-    /// Writes the missing rows of <paramref name="mailing"/> for every confirmed subscriber confirmed before
-    /// <paramref name="confirmedBefore"/> who has no other mail of the campaign under way (that one goes first; the
-    /// next dispatch sees them again). Works through the subscribers in id ranges so no lock is held for long, and
-    /// looks before it writes: a range with nothing missing, as on most dispatches, takes no write lock at all.
-    /// </summary>
-    public async Task<int> CreateRowsAsync(string campaign, string mailing, DateTimeOffset confirmedBefore, string status, string? reply,
-        DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var maxId = await connection.ExecuteScalarAsync<long?>("SELECT MAX(id) FROM subscribers") ?? 0;
-        var created = 0;
-        for (long from = 0; from < maxId; from += CreateChunk)
-        {
-            var parameters = new
-            {
-                Campaign = campaign,
-                Mailing = mailing,
-                Status = status,
-                Reply = reply,
-                Now = now.ToUnixTimeMilliseconds(),
-                From = from,
-                To = from + CreateChunk,
-                ConfirmedBefore = confirmedBefore.ToUnixTimeMilliseconds(),
-            };
-            if (await connection.ExecuteScalarAsync<long>(AnyRowMissing, parameters) > 0)
-            {
-                created += await connection.ExecuteAsync(CreateMissingRows, parameters);
-            }
-        }
-
-        return created;
     }
 
     /// <summary>

@@ -22,3 +22,7 @@ CREATE INDEX ix_deliveries_work ON deliveries (campaign, mailing, status, not_be
 UPDATE campaign_state SET name = name || ':' || @Campaign WHERE name = 'launched_at';
 UPDATE campaign_state SET name = 'paused:' || @Campaign || '/' || substr(name, 8) WHERE name LIKE 'paused:%' AND name NOT LIKE '%/%';
 UPDATE campaign_state SET name = 'breaker-base:' || @Campaign || '/' || substr(name, 14) WHERE name LIKE 'breaker-base:%' AND name NOT LIKE '%/%';
+
+-- The dispatch marks and held subscribers (migration 010) are kept per campaign/mailing.
+UPDATE dispatch_marks SET mailing = @Campaign || '/' || mailing WHERE mailing NOT LIKE '%/%';
+UPDATE dispatch_held SET mailing = @Campaign || '/' || mailing WHERE mailing NOT LIKE '%/%';

@@ -24,14 +24,16 @@ CREATE TABLE subscribers_011 (
     suppressed_at BIGINT,
     suppressed_reason TEXT,
     standing_list_at BIGINT,
+    confirm_mark BIGINT,
     UNIQUE (campaign, email)
 );
 
 INSERT INTO subscribers_011 (id, campaign, email, locale, platforms, done_platforms, status, created_at, confirmed_at,
     unsubscribed_at, confirm_requested_at, confirm_sent_at, confirm_claimed_until, confirm_enqueued_at, suppressed_at,
-    suppressed_reason)
+    suppressed_reason, confirm_mark)
 SELECT id, @Campaign, email, locale, platforms, done_platforms, status, created_at, confirmed_at, unsubscribed_at,
-       confirm_requested_at, confirm_sent_at, confirm_claimed_until, confirm_enqueued_at, suppressed_at, suppressed_reason
+       confirm_requested_at, confirm_sent_at, confirm_claimed_until, confirm_enqueued_at, suppressed_at, suppressed_reason,
+       confirm_mark
 FROM subscribers;
 
 DROP TABLE subscribers;
@@ -41,6 +43,20 @@ CREATE INDEX ix_subscribers_status_confirmed ON subscribers (status, confirmed_a
 CREATE INDEX ix_subscribers_status_confirm_requested ON subscribers (status, confirm_requested_at);
 CREATE INDEX ix_subscribers_email ON subscribers (email);
 CREATE INDEX ix_subscribers_standing_list ON subscribers (standing_list_at);
+CREATE INDEX ix_subscribers_confirm_mark ON subscribers (confirm_mark);
+
+-- The table's triggers (migration 010) went with the old table.
+CREATE TRIGGER subscribers_confirm_mark_on_insert AFTER INSERT ON subscribers
+WHEN NEW.status = 'confirmed'
+BEGIN
+    UPDATE subscribers SET confirm_mark = (SELECT COALESCE(MAX(confirm_mark), 0) + 1 FROM subscribers) WHERE id = NEW.id;
+END;
+
+CREATE TRIGGER subscribers_confirm_mark_on_update AFTER UPDATE OF status, confirmed_at ON subscribers
+WHEN NEW.status = 'confirmed' AND (OLD.status IS NOT NEW.status OR OLD.confirmed_at IS NOT NEW.confirmed_at)
+BEGIN
+    UPDATE subscribers SET confirm_mark = (SELECT COALESCE(MAX(confirm_mark), 0) + 1 FROM subscribers) WHERE id = NEW.id;
+END;
 
 ALTER TABLE consents ADD COLUMN purpose TEXT NOT NULL DEFAULT 'campaign';   -- campaign | standing-list
 
@@ -52,3 +68,7 @@ CREATE INDEX ix_deliveries_work ON deliveries (campaign, mailing, status, not_be
 UPDATE campaign_state SET name = name || ':' || @Campaign WHERE name = 'launched_at';
 UPDATE campaign_state SET name = 'paused:' || @Campaign || '/' || substr(name, 8) WHERE name LIKE 'paused:%' AND name NOT LIKE '%/%';
 UPDATE campaign_state SET name = 'breaker-base:' || @Campaign || '/' || substr(name, 14) WHERE name LIKE 'breaker-base:%' AND name NOT LIKE '%/%';
+
+-- The dispatch marks and held subscribers (migration 010) are kept per campaign/mailing.
+UPDATE dispatch_marks SET mailing = @Campaign || '/' || mailing WHERE mailing NOT LIKE '%/%';
+UPDATE dispatch_held SET mailing = @Campaign || '/' || mailing WHERE mailing NOT LIKE '%/%';
