@@ -52,4 +52,7 @@ internal static partial class CampaignsLog
 
     [LoggerMessage(4040, LogLevel.Warning, "{Keys} describe the campaign {Campaign} in the old form; write them as Campaigns:{Campaign}:Deadline, Campaigns:{Campaign}:Platforms, ... (the Campaign section keeps the engine's settings: PollInterval, BatchSize, LeaseDuration, MaxAttempts, RetryBaseDelay)")]
     public static partial void OldCampaignForm(ILogger logger, string keys, string campaign);
+
+    [LoggerMessage(4041, LogLevel.Information, "Campaign {Campaign}: {Count} people of the standing list invited")]
+    public static partial void StandingListInvited(ILogger logger, string campaign, int count);
 }

@@ -19,6 +19,8 @@ public sealed class DispatchJob(
     JobStorage storage,
     IBackgroundJobClient jobs,
     ConfirmationSweep confirmations,
+    ISubscriberStore subscribers,
+    CampaignCatalog catalog,
     MailingBreaker breaker,
     IOptions<SmtpOptions> smtp,
     IOptions<CampaignOptions> options,
@@ -34,6 +36,7 @@ public sealed class DispatchJob(
     {
         // Confirmation mails whose job was lost or deferred: queued once more (see ConfirmationSweep for when).
         await confirmations.RunAsync(cancellationToken);
+        await InviteStandingListAsync(cancellationToken);
         var claimable = 0L;
         string? first = null;
         foreach (var mailing in await clock.MailingsAsync(cancellationToken))
@@ -82,6 +85,24 @@ public sealed class DispatchJob(
         if (claimable > 0)
         {
             EnsureSenders(first!, claimable);
+        }
+    }
+
+    /// <summary>
+    /// A campaign with <c>InviteStandingList</c>, once its launch is due (and until its deadline): the people of the standing
+    /// list become pending subscriptions whose confirmation mail is the invitation; the confirmation sweep sends those.
+    /// </summary>
+    private async Task InviteStandingListAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        foreach (var campaign in catalog.All.Where(c => c.InviteStandingList && now < c.DeadlineUtc))
+        {
+            var launch = (await clock.MailingsAsync(campaign, cancellationToken)).Where(m => m.When == MailingWhen.Launch).Select(m => m.Due).DefaultIfEmpty(DateTimeOffset.MaxValue).Min();
+            if (now >= launch && !await subscribers.InvitedAsync(campaign.Name, cancellationToken))
+            {
+                var invited = await subscribers.InviteStandingListAsync(campaign.Name, [.. campaign.Platforms.Keys.Select(p => p.ToLowerInvariant())], now, cancellationToken);
+                CampaignsLog.StandingListInvited(logger, campaign.Name, invited);
+            }
         }
     }
 

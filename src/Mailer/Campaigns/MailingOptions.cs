@@ -70,9 +70,9 @@ public sealed partial class MailingOptions
     /// <summary>What is wrong with this mailing's settings, each naming its key (<paramref name="key"/><c>:When</c>, ...).</summary>
     internal IEnumerable<string> Problems(string key, string name, TimeZoneInfo? zone)
     {
-        if (!MailingName().IsMatch(name) || string.Equals(name, Rendering.Mailings.Confirm, StringComparison.OrdinalIgnoreCase))
+        if (!MailingName().IsMatch(name) || name.ToLowerInvariant() is Rendering.Mailings.Confirm or Rendering.Mailings.Invite)
         {
-            yield return $"{key}: a mailing's name must be 1-63 lower-case letters, digits and hyphens (the name of its templates) and not 'confirm'.";
+            yield return $"{key}: a mailing's name must be 1-63 lower-case letters, digits and hyphens (the name of its templates) and not 'confirm' or 'invite'.";
         }
 
         var when = WhenFor(name);

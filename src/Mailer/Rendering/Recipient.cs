@@ -6,6 +6,9 @@ public sealed record Recipient(long SubscriberId, string Email, string Locale, I
 {
     /// <summary>The campaign of the subscription (null: the default campaign); it decides the templates and links.</summary>
     public string? Campaign { get; init; }
+
+    /// <summary>The mail that asks for the confirmation: <c>confirm</c> after a signup, <c>invite</c> for an invitation from the standing list.</summary>
+    public string ConfirmationMail { get; init; } = Mailings.Confirm;
 }
 
 /// <summary>The links a mail may carry, built by the service (never taken from input).</summary>
@@ -26,6 +29,9 @@ public sealed record RenderedMail(string Subject, string Html, string Text);
 public static class Mailings
 {
     public const string Confirm = "confirm";
+
+    /// <summary>The invitation of the standing list to a new campaign: its link, like the confirmation's, subscribes them with one button.</summary>
+    public const string Invite = "invite";
     public const string Announcement = "announcement";
     public const string ReminderWeek = "reminder-week";
     public const string ReminderFinal = "reminder-final";

@@ -38,14 +38,14 @@ public sealed partial class SubscriberStore
         """;
 
     private const string InsertConsent = """
-        INSERT INTO consents (subscriber_id, source, consent_text_version, given_at, client_ip, user_agent)
-        VALUES (@SubscriberId, @Source, @Version, @Now, @ClientIp, @UserAgent)
+        INSERT INTO consents (subscriber_id, source, consent_text_version, given_at, client_ip, user_agent, purpose)
+        VALUES (@SubscriberId, @Source, @Version, @Now, @ClientIp, @UserAgent, @Purpose)
         """;
 
     private const string SelectSubscriberColumns = """
         SELECT id AS Id, campaign AS Campaign, email AS Email, locale AS Locale, platforms AS Platforms, done_platforms AS DonePlatforms,
                status AS Status, created_at AS CreatedAt, confirmed_at AS ConfirmedAt, unsubscribed_at AS UnsubscribedAt,
-               confirm_requested_at AS ConfirmRequestedAt, confirm_sent_at AS ConfirmSentAt
+               confirm_requested_at AS ConfirmRequestedAt, confirm_sent_at AS ConfirmSentAt, invited_at AS InvitedAt
         FROM subscribers
         """;
 
@@ -56,7 +56,35 @@ public sealed partial class SubscriberStore
 
     private const string RecordConfirmationOnLatestOpenConsent = """
         UPDATE consents SET confirmed_at = @At, confirm_ip = @ClientIp
-        WHERE id = (SELECT MAX(id) FROM consents WHERE subscriber_id = @Id AND confirmed_at IS NULL AND withdrawn_at IS NULL)
+        WHERE id IN (SELECT MAX(id) FROM consents WHERE subscriber_id = @Id AND confirmed_at IS NULL AND withdrawn_at IS NULL GROUP BY purpose)
+        """;
+
+    // The standing list's own consent, confirmed with the signup's: from now on they hear of the next deadline.
+    private const string JoinStandingListIfConsented = """
+        UPDATE subscribers SET standing_list_at = @At
+        WHERE id = @Id AND EXISTS (SELECT 1 FROM consents c WHERE c.subscriber_id = @Id AND c.purpose = 'standing-list' AND c.confirmed_at = @At)
+        """;
+
+    // A new campaign's invitation: everyone on the standing list (in any other campaign, not stopped), once, as a
+    // pending subscription whose confirmation mail is the invitation. Their language is that of their latest subscription.
+    private const string InviteStandingList = """
+        INSERT INTO subscribers (campaign, email, locale, platforms, status, created_at, confirm_requested_at, invited_at)
+        SELECT @Campaign, p.email, p.locale, @Platforms, 'pending', @Now, @Now, @Now
+        FROM subscribers p
+        WHERE p.standing_list_at IS NOT NULL AND p.suppressed_at IS NULL AND p.campaign <> @Campaign
+          AND p.id = (SELECT MAX(q.id) FROM subscribers q WHERE q.email = p.email AND q.standing_list_at IS NOT NULL)
+        ON CONFLICT (campaign, email) DO NOTHING
+        RETURNING id
+        """;
+
+    // The proof behind an invitation: the standing-list consent it rests on (its text version), confirmed by the click.
+    private const string InsertInvitationConsent = """
+        INSERT INTO consents (subscriber_id, source, consent_text_version, given_at, purpose)
+        SELECT @Id, 'invite', 'standing-list:' || COALESCE(
+            (SELECT c.consent_text_version FROM consents c JOIN subscribers p ON p.id = c.subscriber_id
+             WHERE p.email = s.email AND c.purpose = 'standing-list' AND c.withdrawn_at IS NULL ORDER BY c.id DESC LIMIT 1), '?'),
+            @Now, 'campaign'
+        FROM subscribers s WHERE s.id = @Id
         """;
 
     private const string SelectStatus = "SELECT status FROM subscribers WHERE id = @Id";

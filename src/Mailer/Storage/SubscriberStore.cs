@@ -56,7 +56,22 @@ public sealed partial class SubscriberStore(Database database, StoreCampaign? de
                 Now = at,
                 signup.ClientIp,
                 signup.UserAgent,
+                Purpose = "campaign",
             }, transaction));
+            if (signup.StandingList)
+            {
+                // Its own consent, with its own text, confirmed by the same link as the signup.
+                await connection.ExecuteAsync(Command(InsertConsent, new
+                {
+                    SubscriberId = result.SubscriberId,
+                    Source = signup.Source.ToString().ToLowerInvariant(),
+                    Version = signup.StandingListTextVersion ?? signup.ConsentTextVersion,
+                    Now = at,
+                    signup.ClientIp,
+                    signup.UserAgent,
+                    Purpose = "standing-list",
+                }, transaction));
+            }
         }
 
         return result;
@@ -100,6 +115,7 @@ public sealed partial class SubscriberStore(Database database, StoreCampaign? de
         if (await connection.ExecuteAsync(Command(ConfirmPending, parameters, transaction, cancellationToken)) == 1)
         {
             await connection.ExecuteAsync(Command(RecordConfirmationOnLatestOpenConsent, parameters, transaction, cancellationToken));
+            await connection.ExecuteAsync(Command(JoinStandingListIfConsented, parameters, transaction, cancellationToken));
             await transaction.CommitAsync(cancellationToken);
             return ConfirmOutcome.Confirmed;
         }
@@ -123,6 +139,32 @@ public sealed partial class SubscriberStore(Database database, StoreCampaign? de
 
         await transaction.CommitAsync(cancellationToken);
         return changed;
+    }
+
+    public async Task<int> InviteStandingListAsync(string campaign, IReadOnlyCollection<string> platforms, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var parameters = new { Campaign = campaign, Platforms = string.Join(',', platforms), Now = now.ToUnixTimeMilliseconds() };
+        await using var connection = await database.OpenAsync(cancellationToken);
+        using var turn = await database.EnterWriteAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var invited = (await connection.QueryAsync<long>(Command(InviteStandingList, parameters, transaction, cancellationToken))).ToList();
+        foreach (var id in invited)
+        {
+            await connection.ExecuteAsync(Command(InsertInvitationConsent, new { Id = id, parameters.Now }, transaction, cancellationToken));
+        }
+
+        await connection.ExecuteAsync(Command("""
+            INSERT INTO campaign_state (name, value) VALUES (@Name, @Value) ON CONFLICT (name) DO NOTHING
+            """, new { Name = "invited:" + campaign, Value = parameters.Now.ToString(System.Globalization.CultureInfo.InvariantCulture) }, transaction, cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        return invited.Count;
+    }
+
+    public async Task<bool> InvitedAsync(string campaign, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<long>(Command("SELECT COUNT(*) FROM campaign_state WHERE name = @Name",
+            new { Name = "invited:" + campaign }, null, cancellationToken)) > 0;
     }
 
     public async Task<int> UnsubscribeEverywhereAsync(long subscriberId, DateTimeOffset at, CancellationToken cancellationToken)
@@ -292,10 +334,11 @@ public sealed partial class SubscriberStore(Database database, StoreCampaign? de
         public long? UnsubscribedAt { get; set; }
         public long? ConfirmRequestedAt { get; set; }
         public long? ConfirmSentAt { get; set; }
+        public long? InvitedAt { get; set; }
 
         public Subscriber ToSubscriber() => new(
             Id, Email, Locale, SplitList(Platforms), SplitList(DonePlatforms), ParseStatus(Status), Time(CreatedAt),
-            Time(ConfirmedAt), Time(UnsubscribedAt), Time(ConfirmRequestedAt), Time(ConfirmSentAt)) { Campaign = Campaign };
+            Time(ConfirmedAt), Time(UnsubscribedAt), Time(ConfirmRequestedAt), Time(ConfirmSentAt)) { Campaign = Campaign, InvitedAt = Time(InvitedAt) };
     }
 
     private sealed class ConsentRow

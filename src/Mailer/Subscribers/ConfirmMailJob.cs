@@ -70,7 +70,7 @@ public sealed class ConfirmMailJob(
         SendResult result;
         try
         {
-            var recipient = new Recipient(subscriber.Id, subscriber.Email, subscriber.Locale, subscriber.Platforms) { Campaign = subscriber.Campaign };
+            var recipient = new Recipient(subscriber.Id, subscriber.Email, subscriber.Locale, subscriber.Platforms) { Campaign = subscriber.Campaign, ConfirmationMail = subscriber.InvitedAt is null ? Mailings.Confirm : Mailings.Invite };
             result = await sender.SendConfirmationAsync(recipient, cancellationToken);
         }
         catch

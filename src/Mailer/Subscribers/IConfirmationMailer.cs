@@ -34,7 +34,7 @@ public sealed class TransportConfirmationMailer(CampaignMails mails, MailCompose
             MimeKit.MimeMessage message;
             try
             {
-                message = (recipient.Campaign is { } campaign ? mails.For(campaign) : composer).Compose(Mailings.Confirm, recipient, time.GetUtcNow());
+                message = (recipient.Campaign is { } campaign ? mails.For(campaign) : composer).Compose(recipient.ConfirmationMail, recipient, time.GetUtcNow());
             }
             catch (ArgumentException e)
             {

@@ -20,6 +20,15 @@ public interface ISubscriberStore
     /// <summary>Finds an address given in its normalized form (<see cref="EmailAddress.Normalize"/>).</summary>
     /// <summary>The subscriber of <paramref name="campaign"/> (default: the default campaign) with this address.</summary>
     /// <summary>
+    /// Invites the standing list to <paramref name="campaign"/>, once: a pending subscription for each person on it who is
+    /// not in the campaign yet, whose confirmation mail is the invitation. Returns how many were invited.
+    /// </summary>
+    Task<int> InviteStandingListAsync(string campaign, IReadOnlyCollection<string> platforms, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Whether the standing list was invited to <paramref name="campaign"/> already.</summary>
+    Task<bool> InvitedAsync(string campaign, CancellationToken cancellationToken);
+
+    /// <summary>
     /// "Leave everything": unsubscribes every subscription of the subscriber's address, in every campaign, withdrawing
     /// their consents; returns how many were still subscribed.
     /// </summary>

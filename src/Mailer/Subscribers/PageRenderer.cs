@@ -45,6 +45,10 @@ public sealed class PageRenderer(
     public string ConsentTextVersion(string locale) =>
         $"{options.Value.ConsentTextVersion}/{locale}/{Load($"consent.{locale}.html.sbn").Fingerprint}";
 
+    /// <summary>What a standing-list consent records as its text: <c>standing-list/{locale}/{fingerprint}</c> of <c>standing-list.{locale}.html.sbn</c>.</summary>
+    public string StandingListTextVersion(string locale) =>
+        $"standing-list/{locale}/{Load($"standing-list.{locale}.html.sbn").Fingerprint}";
+
     /// <summary>Renders <paramref name="page"/> as the answer, with a fresh antiforgery token when the page has a form.</summary>
     public IResult Render(HttpContext context, string page, string locale, ScriptObject? model = null,
         int statusCode = StatusCodes.Status200OK, bool withForm = false, CampaignOptions? campaign = null)
@@ -93,6 +97,7 @@ public sealed class PageRenderer(
         context.PushGlobal(values);
         values["title"] = "";
         values["consent"] = new RawHtml(Load($"consent.{locale}.html.sbn").Template.Render(context));
+        values["standing_list"] = new RawHtml(Load($"standing-list.{locale}.html.sbn").Template.Render(context).Trim());
         return context;
     }
 

@@ -137,7 +137,7 @@ public sealed class SignupApi(
             return TypedResults.ValidationProblem(errors, title: "The signup is not valid.");
         }
 
-        await RecordAsync(context, campaign!, fields, ConsentSource.Api);
+        await RecordAsync(context, campaign!, fields, ConsentSource.Api, body.StandingList);
         return TypedResults.Accepted((string?)null, new SignupAccepted(fields.Locale == "de"
             ? "Fast geschafft: Bitte bestätige die Anmeldung über den Link in der E-Mail, die wir dir schicken."
             : "Almost done: please confirm with the link in the e-mail we are sending you."));
@@ -170,6 +170,7 @@ public sealed class SignupApi(
             }
 
             string? email = null, locale = null, campaign = null;
+            var standingList = false;
             List<string>? platforms = null;
             foreach (var property in document.RootElement.EnumerateObject())
             {
@@ -185,6 +186,12 @@ public sealed class SignupApi(
                     case SignupFields.CampaignField when value.ValueKind is JsonValueKind.String or JsonValueKind.Null:
                         campaign = value.GetString();
                         break;
+                    case SignupFields.StandingListField when value.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                        standingList = value.GetBoolean();
+                        break;
+                    case SignupFields.StandingListField:
+                        errors[property.Name] = ["Must be true or false."];
+                        break;
                     case SignupFields.PlatformsField when value.ValueKind == JsonValueKind.Null:
                         break;
                     case SignupFields.PlatformsField when value.ValueKind == JsonValueKind.Array && value.EnumerateArray().All(p => p.ValueKind == JsonValueKind.String):
@@ -198,12 +205,12 @@ public sealed class SignupApi(
                         break;
                     default:
                         var name = property.Name.Length <= 40 && property.Name.All(char.IsAsciiLetterOrDigit) ? property.Name : SignupFields.BodyField;
-                        errors[name] = ["Unknown field; a signup has email, platforms, locale and campaign."];
+                        errors[name] = ["Unknown field; a signup has email, platforms, locale, campaign and standingList."];
                         break;
                 }
             }
 
-            return errors.Count == 0 ? new SignupRequest(email, platforms, locale, campaign) : null;
+            return errors.Count == 0 ? new SignupRequest(email, platforms, locale, campaign, standingList) : null;
         }
     }
 
@@ -272,16 +279,22 @@ public sealed class SignupApi(
             return RenderForm(context, campaign, pageLocale, form, fields.Errors, returnUrl);
         }
 
-        await RecordAsync(context, campaign, fields, ConsentSource.Form);
+        var standing = form[SignupFields.StandingListField];
+        await RecordAsync(context, campaign, fields, ConsentSource.Form, standing.Count == 1 && standing.ToString() is "on" or "true");
         return pages.Render(context, "check-inbox", fields.Locale, checkInbox);
     }
 
-    private async Task RecordAsync(HttpContext context, CampaignOptions campaign, SignupFields fields, ConsentSource source)
+    private async Task RecordAsync(HttpContext context, CampaignOptions campaign, SignupFields fields, ConsentSource source, bool standingList)
     {
         var userAgent = context.Request.Headers.UserAgent.ToString();
         var signup = new Signup(fields.Email, fields.Locale, fields.Platforms, source, pages.ConsentTextVersion(fields.Locale),
             context.Connection.RemoteIpAddress?.ToString(),
-            userAgent.Length > MaxUserAgentLength ? userAgent[..MaxUserAgentLength] : userAgent) { Campaign = campaign.Name };
+            userAgent.Length > MaxUserAgentLength ? userAgent[..MaxUserAgentLength] : userAgent)
+        {
+            Campaign = campaign.Name,
+            StandingList = standingList,
+            StandingListTextVersion = standingList ? pages.StandingListTextVersion(fields.Locale) : null,
+        };
         var result = await store.SignUpAsync(signup, time.GetUtcNow(), options.Value.ResendAfter, context.RequestAborted);
         SubscribersLog.SignupRecorded(logger, result.SubscriberId, result.Outcome, result.ConfirmationRequested);
         metrics.Signup(MailerMetrics.OutcomeOf(result.Outcome));

@@ -4,7 +4,7 @@ namespace Mailer.Subscribers;
 /// <param name="Email">The address to subscribe, e.g. <c>name@example.de</c>.</param>
 /// <param name="Platforms">One or more of the campaign's platforms, e.g. <c>["facebook", "instagram"]</c>.</param>
 /// <param name="Locale"><c>de</c> or <c>en</c>; default: from <c>Accept-Language</c>, else <c>de</c>.</param>
-public sealed record SignupRequest(string? Email, IReadOnlyList<string>? Platforms, string? Locale, string? Campaign = null);
+public sealed record SignupRequest(string? Email, IReadOnlyList<string>? Platforms, string? Locale, string? Campaign = null, bool StandingList = false);
 
 /// <summary>The answer to every accepted signup, whatever the address's state was.</summary>
 public sealed record SignupAccepted(string Message);
@@ -19,6 +19,7 @@ public sealed record SignupFields(string Email, string Locale, IReadOnlyList<str
     public const string PlatformsField = "platforms";
     public const string LocaleField = "locale";
     public const string CampaignField = "campaign";
+    public const string StandingListField = "standingList";
 
     /// <summary>The body as a whole: not JSON, not an object, or a field of the wrong type or unknown.</summary>
     public const string BodyField = "body";

@@ -30,6 +30,9 @@ public sealed record Subscriber(
     /// <summary>The campaign this subscription is to.</summary>
     public string Campaign { get; init; } = "";
 
+    /// <summary>Asked from the standing list to join (the confirmation mail is the invitation); null after a signup.</summary>
+    public DateTimeOffset? InvitedAt { get; init; }
+
     /// <summary>A confirmation mail was asked for and has not gone out since.</summary>
     public bool AwaitsConfirmationMail =>
         Status == SubscriberStatus.Pending
@@ -46,6 +49,9 @@ public enum ConsentSource
     Form,
     Api,
     Import,
+
+    /// <summary>An invitation from the standing list, accepted with its link's button.</summary>
+    Invite,
 }
 
 /// <summary>
@@ -98,6 +104,9 @@ public sealed record Signup(
 
     /// <summary>Also asked to hear of the next deadline like this one (the standing list; its own consent).</summary>
     public bool StandingList { get; init; }
+
+    /// <summary>The version of the standing list's text that was shown (<see cref="PageRenderer.StandingListTextVersion"/>).</summary>
+    public string? StandingListTextVersion { get; init; }
 }
 
 public enum SignupOutcome

@@ -9,6 +9,7 @@ ALTER TABLE subscribers ALTER COLUMN campaign DROP DEFAULT;
 ALTER TABLE subscribers DROP CONSTRAINT subscribers_email_key;
 ALTER TABLE subscribers ADD CONSTRAINT subscribers_campaign_email_key UNIQUE (campaign, email);
 ALTER TABLE subscribers ADD COLUMN standing_list_at BIGINT;
+ALTER TABLE subscribers ADD COLUMN invited_at BIGINT;       -- asked from the standing list to join; set: the request is an invitation
 CREATE INDEX ix_subscribers_email ON subscribers (email);
 CREATE INDEX ix_subscribers_standing_list ON subscribers (standing_list_at);
 

@@ -24,6 +24,7 @@ CREATE TABLE subscribers_011 (
     suppressed_at BIGINT,
     suppressed_reason TEXT,
     standing_list_at BIGINT,
+    invited_at BIGINT,                    -- asked from the standing list to join; set: the request is an invitation
     confirm_mark BIGINT,
     UNIQUE (campaign, email)
 );
