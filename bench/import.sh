@@ -6,7 +6,8 @@
 #   BEFORE_DLL=/tmp/main/src/Mailer/bin/Release/net10.0/Mailer.dll bench/import.sh   # also an older build, same runs
 #
 # What is timed: the whole command as an operator runs it (process start, schema migration of the empty store,
-# the checking pass and the write), wall clock. Each PostgreSQL run gets its own database bench_import_<pid>_<run>_<build>,
+# the checking pass and the write), wall clock; for PostgreSQL also the part from the line "storing N rows in one
+# transaction" to the end (the set-based statements and the commit). Each PostgreSQL run gets its own database bench_import_<pid>_<run>_<build>,
 # dropped after its count is checked (N subscribers, N consents). Needs psql.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -26,14 +27,23 @@ import sys
 kv = {k.lower(): v for k, v in (p.split("=", 1) for p in sys.argv[1].split(";") if p)}
 print("postgresql://%s@%s:%s/%s" % (kv.get("username", "postgres"), kv.get("host", "127.0.0.1"), kv.get("port", "5432"), sys.argv[2]))' "$PG_SERVER" "$1"; }
 
-# timed_import DLL DIR [ARGS...]: seconds of one import, the program's output in DIR/import.log.
+# timed_import DLL DIR [ARGS...]: seconds of one import; the program's output in DIR/import.log, each line after
+# the milliseconds since the start at which it came.
 timed_import() {
     local dll="$1" dir="$2"; shift 2
     local start end
     start=$(now_ms)
-    (cd "$REPO" && dotnet "$dll" import "$csv" --Mailer:DataDirectory="$dir" --Mailer:SigningKey=$SIGNING_KEY "$@") > "$dir/import.log"
+    (cd "$REPO" && dotnet "$dll" import "$csv" --Mailer:DataDirectory="$dir" --Mailer:SigningKey=$SIGNING_KEY "$@") |
+        while IFS= read -r line; do echo "$(( $(now_ms) - start )) $line"; done > "$dir/import.log"
     end=$(now_ms)
     python3 -c "print(round(($end - $start) / 1000, 1))"
+}
+
+# store_seconds DIR SECONDS: the seconds from the "storing" line to the end of the import logged in DIR.
+store_seconds() {
+    local at
+    at=$(awk '/ storing / {print $1; exit}' "$1/import.log")
+    python3 -c "print(round($2 - ${at:-0} / 1000, 1))"
 }
 
 # pg_run BUILD DLL RUN: seconds into a fresh database, checked and dropped.
@@ -45,6 +55,7 @@ pg_run() {
     counts=$(psql "$(psql_server "$db")" -qAt -c "SELECT (SELECT COUNT(*) FROM subscribers) || ' ' || (SELECT COUNT(*) FROM consents)")
     psql "$(psql_server postgres)" -q -c "DROP DATABASE $db WITH (FORCE)"
     [ "$counts" = "$N $N" ] || { echo "$1 PostgreSQL run $3 stored '$counts', not $N $N" >&2; exit 1; }
+    store_seconds "$dir" "$seconds" > "$dir/store-seconds"
     echo "$seconds"
 }
 
@@ -56,22 +67,24 @@ sqlite_run() {
 }
 
 machine
-before=() after=() sqlite=() loads=()
+before=() after=() before_store=() after_store=() sqlite=() loads=()
 for run in $(seq "$RUNS"); do
     loads+=("$(load)")
     if [ -n "${BEFORE_DLL:-}" ]; then
-        before+=("$(pg_run before "$BEFORE_DLL" "$run")"); log "run $run: before, PostgreSQL ${before[-1]} s (load $(load))"
+        before+=("$(pg_run before "$BEFORE_DLL" "$run")"); before_store+=("$(cat "$WORK/import-before-pg-$run/store-seconds")")
+        log "run $run: before, PostgreSQL ${before[-1]} s, storing ${before_store[-1]} s (load $(load))"
     fi
-    after+=("$(pg_run after "$MAILER_DLL" "$run")"); log "run $run: after, PostgreSQL ${after[-1]} s (load $(load))"
+    after+=("$(pg_run after "$MAILER_DLL" "$run")"); after_store+=("$(cat "$WORK/import-after-pg-$run/store-seconds")")
+    log "run $run: after, PostgreSQL ${after[-1]} s, storing ${after_store[-1]} s (load $(load))"
     sqlite+=("$(sqlite_run "$run")"); log "run $run: SQLite ${sqlite[-1]} s (load $(load))"
 done
 
 rate() { python3 -c "print(round($N / $1))"; }
 echo "rows: $N, runs: $RUNS, 1-minute load at each run's start: ${loads[*]}"
 if [ -n "${BEFORE_DLL:-}" ]; then
-    b=$(median "${before[@]}"); echo "PostgreSQL before: ${before[*]} s, median $b s ($(rate "$b") rows/s)"
+    b=$(median "${before[@]}"); echo "PostgreSQL before: ${before[*]} s, median $b s ($(rate "$b") rows/s); storing ${before_store[*]} s, median $(median "${before_store[@]}") s"
 fi
-a=$(median "${after[@]}"); echo "PostgreSQL after:  ${after[*]} s, median $a s ($(rate "$a") rows/s)"
+a=$(median "${after[@]}"); echo "PostgreSQL after:  ${after[*]} s, median $a s ($(rate "$a") rows/s); storing ${after_store[*]} s, median $(median "${after_store[@]}") s"
 s=$(median "${sqlite[@]}"); echo "SQLite:            ${sqlite[*]} s, median $s s ($(rate "$s") rows/s)"
 [ -n "${BEFORE_DLL:-}" ] && python3 -c "print('before/after: %.1f' % ($b / $a))"
 python3 -c "print('PostgreSQL after / SQLite: %.2f' % ($a / $s))"
