@@ -6,8 +6,8 @@ namespace Mailer.Storage;
 
 /// <summary>
 /// The PostgreSQL write of an import, in one transaction: the checked rows go by binary <c>COPY</c> into a
-/// temporary table that lives until the commit; one statement picks and numbers the rows to add, then two plain
-/// inserts add them as subscribers and their consents, set-based. Row by row that was two round trips a row (1M rows: about 180 s). The outcome is the one of the
+/// temporary table that lives until the commit, then one statement picks and numbers the rows to add and inserts
+/// them as subscribers and their consents, set-based. Row by row that was two round trips a row (1M rows: about 180 s). The outcome is the one of the
 /// row-by-row write: in file order, the first row of an address wins, an address already known in whatever
 /// state is left as it is and gets no consent, so running the same import again adds nothing. Nothing is
 /// stored until <see cref="CommitAsync"/> returns; a failure or a cancellation before that leaves the store as it was.
@@ -37,54 +37,56 @@ internal sealed class StagedImport : IAsyncDisposable
 
     // The rows to add, numbered: the first row of each address in file order, unless the address is known in
     // whatever state (the sort only has to find equal addresses, so it sorts bytes, several times cheaper than the
-    // database's collation). The ids are drawn here, in file order (nextval runs after the sort), as row by row,
-    // so the subscribers and their consents are two plain inserts from this table: no RETURNING of a million
-    // rows, no join of them back to the file's rows by address. Known addresses are skipped by an anti join, not
-    // by ON CONFLICT, whose speculative insertion made the insert a third slower.
-    internal const string NumberNewRows = """
-        CREATE TEMP TABLE import_new ON COMMIT DROP AS
-        SELECT nextval((SELECT pg_get_serial_sequence('subscribers', 'id'))::regclass) AS id,
-               email, locale, platforms, consent_at, consent_source
-        FROM (
-            SELECT DISTINCT ON (email COLLATE "C") line, email, locale, platforms, consent_at, consent_source
-            FROM import_rows
-            WHERE NOT EXISTS (SELECT 1 FROM subscribers known WHERE known.email = import_rows.email)
-            ORDER BY email COLLATE "C", line
-        ) AS first_rows
-        ORDER BY line
+    // database's collation). The ids are drawn here, in file order (nextval runs after the sort), as row by row, and
+    // kept in memory (work_mem) for the two inserts that read them: no RETURNING of a million rows, no join of them
+    // back to the file's rows by address, no second temporary table written out and read twice. Known addresses
+    // are skipped by an anti join, not by ON CONFLICT, whose speculative insertion made the insert a third slower.
+    private const string NumberedRows = """
+        numbered AS MATERIALIZED (
+            SELECT nextval((SELECT pg_get_serial_sequence('subscribers', 'id'))::regclass) AS id,
+                   email, locale, platforms, consent_at, consent_source
+            FROM (
+                SELECT DISTINCT ON (email COLLATE "C") line, email, locale, platforms, consent_at, consent_source
+                FROM import_rows
+                WHERE NOT EXISTS (SELECT 1 FROM subscribers known WHERE known.email = import_rows.email)
+                ORDER BY email COLLATE "C", line
+            ) AS first_rows
+            ORDER BY line
+        )
         """;
 
-    // No ORDER BY: the ids are set already, and a table only this transaction has written is read in the order it
-    // was written, which is id order (the primary key's inserts stay on its rightmost page). The row count is the
-    // number of subscribers added.
-    internal const string InsertNewSubscribers = """
-        INSERT INTO subscribers (id, email, locale, platforms, status, created_at, confirmed_at)
-        SELECT id, email, locale, platforms, 'confirmed', @created_at, consent_at
-        FROM import_new
-        """;
-
-    internal const string InsertConsentsOfNewSubscribers = """
-        INSERT INTO consents (subscriber_id, source, consent_text_version, given_at)
-        SELECT id, 'import', consent_source, consent_at
-        FROM import_new
-        """;
-
-    // For when a signup committed one of the file's addresses after the rows were numbered (the insert above then
-    // fails on the unique address and is rolled back to its savepoint): ON CONFLICT sees that row too, and only the
-    // subscribers added get a consent. The statement's row count is the number of them.
-    internal const string InsertNewSubscribersWithConsentsOnConflict = """
-        WITH added AS (
+    // Both inserts in one statement: a data-modifying WITH runs to completion before the foreign-key checks of the
+    // consents, which come at the end of the statement. Rows come out of the CTE in id order (the primary key's
+    // inserts stay on its rightmost page). The row count is that of the consents: one per subscriber added.
+    internal const string InsertNumberedSubscribersWithConsents = $"""
+        WITH {NumberedRows},
+        added AS (
             INSERT INTO subscribers (id, email, locale, platforms, status, created_at, confirmed_at)
             SELECT id, email, locale, platforms, 'confirmed', @created_at, consent_at
-            FROM import_new
+            FROM numbered
+        )
+        INSERT INTO consents (subscriber_id, source, consent_text_version, given_at)
+        SELECT id, 'import', consent_source, consent_at
+        FROM numbered
+        """;
+
+    // For when a signup committed one of the file's addresses after the statement above began (it then fails on
+    // the unique address and is rolled back to its savepoint): ON CONFLICT sees that row too, and only the
+    // subscribers added get a consent.
+    internal const string InsertNumberedSubscribersWithConsentsOnConflict = $"""
+        WITH {NumberedRows},
+        added AS (
+            INSERT INTO subscribers (id, email, locale, platforms, status, created_at, confirmed_at)
+            SELECT id, email, locale, platforms, 'confirmed', @created_at, consent_at
+            FROM numbered
             ON CONFLICT (email) DO NOTHING
             RETURNING id
         )
         INSERT INTO consents (subscriber_id, source, consent_text_version, given_at)
-        SELECT import_new.id, 'import', import_new.consent_source, import_new.consent_at
-        FROM import_new
-        JOIN added ON added.id = import_new.id
-        ORDER BY import_new.id
+        SELECT numbered.id, 'import', numbered.consent_source, numbered.consent_at
+        FROM numbered
+        JOIN added ON added.id = numbered.id
+        ORDER BY numbered.id
         """;
 
     private const string UniqueAddress = "subscribers_email_key";
@@ -146,38 +148,30 @@ internal sealed class StagedImport : IAsyncDisposable
     {
         await _copy.CompleteAsync(cancellationToken);
         await _copy.CloseAsync(cancellationToken);
-        await ExecuteAsync(NumberNewRows, createdAt: null, cancellationToken);
-        await _transaction.SaveAsync("numbered", cancellationToken);
+        await _transaction.SaveAsync("staged", cancellationToken);
         long added;
         try
         {
-            added = await ExecuteAsync(InsertNewSubscribers, now, cancellationToken);
+            added = await ExecuteAsync(InsertNumberedSubscribersWithConsents, now, cancellationToken);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName == UniqueAddress)
         {
-            await _transaction.RollbackAsync("numbered", cancellationToken);
-            added = await ExecuteAsync(InsertNewSubscribersWithConsentsOnConflict, now, cancellationToken);
-            await _transaction.CommitAsync(cancellationToken);
-            return added;
+            await _transaction.RollbackAsync("staged", cancellationToken);
+            added = await ExecuteAsync(InsertNumberedSubscribersWithConsentsOnConflict, now, cancellationToken);
         }
 
-        await ExecuteAsync(InsertConsentsOfNewSubscribers, createdAt: null, cancellationToken);
         await _transaction.CommitAsync(cancellationToken);
         return added;
     }
 
-    private async Task<long> ExecuteAsync(string sql, DateTimeOffset? createdAt, CancellationToken cancellationToken)
+    private async Task<long> ExecuteAsync(string sql, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(sql, _connection, _transaction)
         {
             // A million rows on a loaded server take longer than the 30 s default of a command.
             CommandTimeout = 0,
         };
-        if (createdAt is { } now)
-        {
-            command.Parameters.AddWithValue("created_at", now.ToUnixTimeMilliseconds());
-        }
-
+        command.Parameters.AddWithValue("created_at", now.ToUnixTimeMilliseconds());
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
