@@ -6,16 +6,16 @@ namespace Mailer.Storage;
 
 /// <summary>
 /// The PostgreSQL write of an import, in one transaction: the checked rows go by binary <c>COPY</c> into a
-/// temporary table that lives until the commit, then one statement picks and numbers the rows to add and inserts
-/// them as subscribers and their consents, set-based. Row by row that was two round trips a row (1M rows: about 180 s). The outcome is the one of the
+/// temporary table that lives until the commit, then one statement adds the new subscribers and their consents,
+/// set-based. Row by row that was two round trips a row (1M rows: about 180 s). The outcome is the one of the
 /// row-by-row write: in file order, the first row of an address wins, an address already known in whatever
 /// state is left as it is and gets no consent, so running the same import again adds nothing. Nothing is
 /// stored until <see cref="CommitAsync"/> returns; a failure or a cancellation before that leaves the store as it was.
 /// </summary>
 internal sealed class StagedImport : IAsyncDisposable
 {
-    // For this transaction only: the sort of a million rows and the anti join fit in memory instead of spilling to disk,
-    // and the planner's cost estimate for them, far above jit_above_cost, would compile the statements for about a
+    // For this transaction only: the sorts and the join of a million rows fit in memory instead of spilling to disk,
+    // and the planner's cost estimate for them, far above jit_above_cost, would compile the statement for about a
     // second of a loaded server's time to save less.
     internal const string TuneTransactionForLargeStatement = "SET LOCAL work_mem = '256MB'; SET LOCAL jit = off";
 
@@ -35,58 +35,53 @@ internal sealed class StagedImport : IAsyncDisposable
         COPY import_rows (line, email, locale, platforms, consent_at, consent_source) FROM STDIN (FORMAT BINARY)
         """;
 
-    // The rows to add, numbered: the first row of each address in file order, unless the address is known in
-    // whatever state (the sort only has to find equal addresses, so it sorts bytes, several times cheaper than the
-    // database's collation). The ids are drawn here, in file order (nextval runs after the sort), as row by row, and
-    // kept in memory (work_mem) for the two inserts that read them: no RETURNING of a million rows, no join of them
-    // back to the file's rows by address, no second temporary table written out and read twice. Known addresses
-    // are skipped by an anti join, not by ON CONFLICT, whose speculative insertion made the insert a third slower.
-    private const string NumberedRows = """
-        numbered AS MATERIALIZED (
-            SELECT nextval((SELECT pg_get_serial_sequence('subscribers', 'id'))::regclass) AS id,
-                   email, locale, platforms, consent_at, consent_source
-            FROM (
-                SELECT DISTINCT ON (email COLLATE "C") line, email, locale, platforms, consent_at, consent_source
-                FROM import_rows
-                WHERE NOT EXISTS (SELECT 1 FROM subscribers known WHERE known.email = import_rows.email)
-                ORDER BY email COLLATE "C", line
-            ) AS first_rows
+    // The first row of each address in file order (the sort only has to find equal addresses, so it sorts bytes,
+    // several times cheaper than the database's collation), added in file order, so ids follow the file as they do
+    // row by row. Addresses already known are skipped by an anti join, not by ON CONFLICT, whose speculative
+    // insertion made the insert a third slower; RETURNING yields only the added ones, which get their consent. The
+    // statement's row count is the number of subscribers added.
+    internal const string InsertStagedSubscribersWithConsents = $"""
+        WITH {FirstRows},
+        added AS (
+            INSERT INTO subscribers (email, locale, platforms, status, created_at, confirmed_at)
+            SELECT email, locale, platforms, 'confirmed', @created_at, consent_at
+            FROM first_rows
+            WHERE NOT EXISTS (SELECT 1 FROM subscribers known WHERE known.email = first_rows.email)
             ORDER BY line
+            RETURNING id, email
         )
+        {ConsentsOfAdded}
         """;
 
-    // Both inserts in one statement: a data-modifying WITH runs to completion before the foreign-key checks of the
-    // consents, which come at the end of the statement. Rows come out of the CTE in id order (the primary key's
-    // inserts stay on its rightmost page). The row count is that of the consents: one per subscriber added.
-    internal const string InsertNumberedSubscribersWithConsents = $"""
-        WITH {NumberedRows},
+    // The same, for when a signup committed one of the file's addresses after the statement above began (it then
+    // fails on the unique address and is rolled back to its savepoint): ON CONFLICT sees that row too.
+    internal const string InsertStagedSubscribersWithConsentsOnConflict = $"""
+        WITH {FirstRows},
         added AS (
-            INSERT INTO subscribers (id, email, locale, platforms, status, created_at, confirmed_at)
-            SELECT id, email, locale, platforms, 'confirmed', @created_at, consent_at
-            FROM numbered
-        )
-        INSERT INTO consents (subscriber_id, source, consent_text_version, given_at)
-        SELECT id, 'import', consent_source, consent_at
-        FROM numbered
-        """;
-
-    // For when a signup committed one of the file's addresses after the statement above began (it then fails on
-    // the unique address and is rolled back to its savepoint): ON CONFLICT sees that row too, and only the
-    // subscribers added get a consent.
-    internal const string InsertNumberedSubscribersWithConsentsOnConflict = $"""
-        WITH {NumberedRows},
-        added AS (
-            INSERT INTO subscribers (id, email, locale, platforms, status, created_at, confirmed_at)
-            SELECT id, email, locale, platforms, 'confirmed', @created_at, consent_at
-            FROM numbered
+            INSERT INTO subscribers (email, locale, platforms, status, created_at, confirmed_at)
+            SELECT email, locale, platforms, 'confirmed', @created_at, consent_at
+            FROM first_rows
+            ORDER BY line
             ON CONFLICT (email) DO NOTHING
-            RETURNING id
+            RETURNING id, email
         )
+        {ConsentsOfAdded}
+        """;
+
+    private const string FirstRows = """
+        first_rows AS MATERIALIZED (
+            SELECT DISTINCT ON (email COLLATE "C") line, email, locale, platforms, consent_at, consent_source
+            FROM import_rows
+            ORDER BY email COLLATE "C", line
+        )
+        """;
+
+    private const string ConsentsOfAdded = """
         INSERT INTO consents (subscriber_id, source, consent_text_version, given_at)
-        SELECT numbered.id, 'import', numbered.consent_source, numbered.consent_at
-        FROM numbered
-        JOIN added ON added.id = numbered.id
-        ORDER BY numbered.id
+        SELECT added.id, 'import', first_rows.consent_source, first_rows.consent_at
+        FROM added
+        JOIN first_rows ON first_rows.email = added.email
+        ORDER BY added.id
         """;
 
     private const string UniqueAddress = "subscribers_email_key";
@@ -152,27 +147,27 @@ internal sealed class StagedImport : IAsyncDisposable
         long added;
         try
         {
-            added = await ExecuteAsync(InsertNumberedSubscribersWithConsents, now, cancellationToken);
+            added = await InsertAsync(InsertStagedSubscribersWithConsents, now, cancellationToken);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName == UniqueAddress)
         {
             await _transaction.RollbackAsync("staged", cancellationToken);
-            added = await ExecuteAsync(InsertNumberedSubscribersWithConsentsOnConflict, now, cancellationToken);
+            added = await InsertAsync(InsertStagedSubscribersWithConsentsOnConflict, now, cancellationToken);
         }
 
         await _transaction.CommitAsync(cancellationToken);
         return added;
     }
 
-    private async Task<long> ExecuteAsync(string sql, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<long> InsertAsync(string sql, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(sql, _connection, _transaction)
+        await using var insert = new NpgsqlCommand(sql, _connection, _transaction)
         {
             // A million rows on a loaded server take longer than the 30 s default of a command.
             CommandTimeout = 0,
         };
-        command.Parameters.AddWithValue("created_at", now.ToUnixTimeMilliseconds());
-        return await command.ExecuteNonQueryAsync(cancellationToken);
+        insert.Parameters.AddWithValue("created_at", now.ToUnixTimeMilliseconds());
+        return await insert.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Cancels the copy and rolls everything back unless committed, and closes the connection.</summary>
