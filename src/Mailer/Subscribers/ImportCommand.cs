@@ -11,10 +11,12 @@ namespace Mailer.Subscribers;
 /// <c>import FILE.csv [--skip-invalid]</c>: adds people whose consent was collected elsewhere, as confirmed
 /// subscribers with an <c>import</c> consent record (given_at and confirmed_at = consent_at, the
 /// consent_source as the consent text version).
-/// The file is read twice, in flat memory. The first pass checks every row and lists each rejected one with
-/// its line number and reason; if any was rejected, nothing is written unless <c>--skip-invalid</c> is given.
-/// The second pass writes: on SQLite in batches, each committed on its own, so the running service gets its turn
-/// at the file; on PostgreSQL in one transaction (<see cref="StagedImport"/>: all rows or none). Addresses already
+/// The file is read in flat memory. Every row is checked and each rejected one listed with its line number and
+/// reason; if any was rejected, nothing is written unless <c>--skip-invalid</c> is given. On SQLite the file is read
+/// twice: the first pass checks, the second writes in batches, each committed on its own, so the running service
+/// gets its turn at the file. On PostgreSQL it is read once, each valid row copied into the import's transaction
+/// as it is checked (<see cref="StagedImport"/>: all rows or none); a rejected row without <c>--skip-invalid</c>
+/// rolls that transaction back, so nothing is written there either. Addresses already
 /// known, in whatever state, are left as they are: an import never resubscribes someone who left, and running the
 /// same import again changes nothing, which also makes an interrupted import safe to finish by running it again.
 /// Exit code 1 when any row was rejected.
@@ -50,22 +52,12 @@ public sealed class ImportCommand(Database database, CampaignCatalog catalog, Ti
         var counts = new Counts();
         try
         {
-            if (!await CheckAsync(path, rules, counts, output, cancellationToken))
+            if (!(database.IsSqlite
+                ? await CheckThenWriteInBatchesAsync(path, rules, skipInvalid, counts, output, cancellationToken)
+                : await CheckAndStageAsync(path, rules, skipInvalid, counts, output, cancellationToken)))
             {
                 return 1;
             }
-
-            if (counts.Rejected > 0 && !skipInvalid)
-            {
-                await output.WriteLineAsync(Invariant(
-                    $"{counts.Rejected:N0} rows rejected, {counts.Valid:N0} valid; nothing imported. Correct the rejected rows, or import the valid ones with --skip-invalid."));
-                await WriteSummaryAsync(output, counts);
-                return 1;
-            }
-
-            await (database.IsSqlite
-                ? WriteInBatchesAsync(path, rules, counts, output, cancellationToken)
-                : WriteStagedAsync(path, rules, counts, output, cancellationToken));
         }
         catch (CsvFormatException e)
         {
@@ -86,10 +78,64 @@ public sealed class ImportCommand(Database database, CampaignCatalog catalog, Ti
         return counts.Rejected > 0 ? 1 : 0;
     }
 
-    /// <summary>The first pass: false when the file cannot be imported at all.</summary>
-    private async Task<bool> CheckAsync(string path, SubscriberCsv.Rules rules, Counts counts, TextWriter output, CancellationToken cancellationToken)
+    /// <summary>On SQLite: the checking pass, then, when the file may be written, the writing pass; false when nothing was.</summary>
+    private async Task<bool> CheckThenWriteInBatchesAsync(
+        string path, SubscriberCsv.Rules rules, bool skipInvalid, Counts counts, TextWriter output, CancellationToken cancellationToken)
+    {
+        using (var reader = SubscriberCsv.ImportReader.Open(path, rules))
+        {
+            if (!await CheckAsync(reader, path, counts, output, stage: null, cancellationToken)
+                || !await MayWriteAsync(skipInvalid, counts, output))
+            {
+                return false;
+            }
+        }
+
+        await WriteInBatchesAsync(path, rules, counts, output, cancellationToken);
+        return true;
+    }
+
+    /// <summary>
+    /// On PostgreSQL: one pass that checks each row and copies the valid ones into the import's transaction, which
+    /// commits only when the file may be written. The server stores the copied rows while the next ones are read and
+    /// checked here, instead of the file being parsed once more before the copy; false when nothing was written.
+    /// </summary>
+    private async Task<bool> CheckAndStageAsync(
+        string path, SubscriberCsv.Rules rules, bool skipInvalid, Counts counts, TextWriter output, CancellationToken cancellationToken)
     {
         using var reader = SubscriberCsv.ImportReader.Open(path, rules);
+        if (reader.HeaderProblem is not null)
+        {
+            // Nothing to stage: the check reports the header and stops before the first row.
+            return await CheckAsync(reader, path, counts, output, stage: null, cancellationToken);
+        }
+
+        await using var import = await StagedImport.BeginAsync(database.NpgsqlDataSource, cancellationToken);
+        var staged = 0L;
+        await CheckAsync(reader, path, counts, output, async (line, row) =>
+        {
+            // After a rejection without --skip-invalid the transaction is rolled back; copying more is wasted.
+            if (counts.Rejected == 0 || skipInvalid)
+            {
+                await import.StageAsync(line, row, cancellationToken);
+                staged++;
+            }
+        }, cancellationToken);
+        if (!await MayWriteAsync(skipInvalid, counts, output))
+        {
+            return false;
+        }
+
+        await output.WriteLineAsync(Invariant($"storing {staged:N0} rows in one transaction…"));
+        counts.Imported = await import.CommitAsync(rules.Now, cancellationToken);
+        counts.Known = staged - counts.Imported;
+        return true;
+    }
+
+    /// <summary>Checks every row, lists the rejected ones and hands each valid one to <paramref name="stage"/>; false when the file cannot be imported at all.</summary>
+    private async Task<bool> CheckAsync(
+        SubscriberCsv.ImportReader reader, string path, Counts counts, TextWriter output, Func<long, SubscriberCsv.Row, Task>? stage, CancellationToken cancellationToken)
+    {
         if (reader.HeaderProblem is { } problem)
         {
             await output.WriteLineAsync($"{path}: {problem}. Nothing imported.");
@@ -107,6 +153,10 @@ public sealed class ImportCommand(Database database, CampaignCatalog catalog, Ti
             else
             {
                 counts.Valid++;
+                if (stage is not null && row.Row is { } valid)
+                {
+                    await stage(row.Line, valid);
+                }
             }
 
             if (++seen % ProgressEvery == 0)
@@ -116,6 +166,20 @@ public sealed class ImportCommand(Database database, CampaignCatalog catalog, Ti
         }
 
         return true;
+    }
+
+    /// <summary>False, with the reason and the summary written, when rejected rows keep the file from being written.</summary>
+    private static async Task<bool> MayWriteAsync(bool skipInvalid, Counts counts, TextWriter output)
+    {
+        if (counts.Rejected == 0 || skipInvalid)
+        {
+            return true;
+        }
+
+        await output.WriteLineAsync(Invariant(
+            $"{counts.Rejected:N0} rows rejected, {counts.Valid:N0} valid; nothing imported. Correct the rejected rows, or import the valid ones with --skip-invalid."));
+        await WriteSummaryAsync(output, counts);
+        return false;
     }
 
     /// <summary>The second pass on SQLite: the valid rows, in batches.</summary>
@@ -151,31 +215,6 @@ public sealed class ImportCommand(Database database, CampaignCatalog catalog, Ti
             // Only what was committed counts: an interrupted batch is rolled back.
             counts.Imported = writer.Stored;
         }
-    }
-
-    /// <summary>The second pass on PostgreSQL: the valid rows copied into a staging table, then added at once.</summary>
-    private async Task WriteStagedAsync(string path, SubscriberCsv.Rules rules, Counts counts, TextWriter output, CancellationToken cancellationToken)
-    {
-        using var reader = SubscriberCsv.ImportReader.Open(path, rules);
-        await using var import = await StagedImport.BeginAsync(database.NpgsqlDataSource, cancellationToken);
-        var staged = 0L;
-        await foreach (var row in reader.ReadAllAsync(cancellationToken))
-        {
-            if (row.Row is null)
-            {
-                continue;
-            }
-
-            await import.StageAsync(row.Line, row.Row, cancellationToken);
-            if (++staged % ProgressEvery == 0)
-            {
-                await output.WriteLineAsync(Invariant($"imported {staged:N0} of {counts.Valid:N0} rows…"));
-            }
-        }
-
-        await output.WriteLineAsync(Invariant($"storing {staged:N0} rows in one transaction…"));
-        counts.Imported = await import.CommitAsync(rules.Now, cancellationToken);
-        counts.Known = staged - counts.Imported;
     }
 
     private static Task WriteSummaryAsync(TextWriter output, Counts counts) =>

@@ -63,6 +63,23 @@ public sealed class ImportCommandOnPostgreSqlTests : ImportCommandTests
     }
 
     [Fact]
+    public async Task Import_RejectedRowAfterThousandsCopied_WritesNothing()
+    {
+        await using var host = await StartHostAsync();
+        // The rows before the bad one are copied into the transaction as they are checked; the rejection rolls it back.
+        var file = host.WriteFile("subscribers.csv", Header + Rows(2_500) + "last@example.org,de,,,no proof");
+
+        var result = await host.RunAsync(host.Import(batchSize: 1_000, progressEvery: 1_000), file);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("line 2502: no proof of consent", result.Output);
+        Assert.Contains("1 rows rejected, 2,500 valid; nothing imported", result.Output);
+        Assert.DoesNotContain("storing", result.Output);
+        Assert.Equal(0, await host.CountAsync("SELECT COUNT(*) FROM subscribers"));
+        Assert.Equal(0, await host.CountAsync("SELECT COUNT(*) FROM consents"));
+    }
+
+    [Fact]
     public async Task Import_AddressSignedUpWhileTheInsertRuns_IsSkippedAsKnown()
     {
         await using var host = await StartHostAsync();
