@@ -43,10 +43,10 @@ internal sealed class StagedImport : IAsyncDisposable
     internal const string InsertStagedSubscribersWithConsents = $"""
         WITH {FirstRows},
         added AS (
-            INSERT INTO subscribers (email, locale, platforms, status, created_at, confirmed_at)
-            SELECT email, locale, platforms, 'confirmed', @created_at, consent_at
+            INSERT INTO subscribers (campaign, email, locale, platforms, status, created_at, confirmed_at)
+            SELECT @campaign, email, locale, platforms, 'confirmed', @created_at, consent_at
             FROM first_rows
-            WHERE NOT EXISTS (SELECT 1 FROM subscribers known WHERE known.email = first_rows.email)
+            WHERE NOT EXISTS (SELECT 1 FROM subscribers known WHERE known.campaign = @campaign AND known.email = first_rows.email)
             ORDER BY line
             RETURNING id, email
         )
@@ -58,11 +58,11 @@ internal sealed class StagedImport : IAsyncDisposable
     internal const string InsertStagedSubscribersWithConsentsOnConflict = $"""
         WITH {FirstRows},
         added AS (
-            INSERT INTO subscribers (email, locale, platforms, status, created_at, confirmed_at)
-            SELECT email, locale, platforms, 'confirmed', @created_at, consent_at
+            INSERT INTO subscribers (campaign, email, locale, platforms, status, created_at, confirmed_at)
+            SELECT @campaign, email, locale, platforms, 'confirmed', @created_at, consent_at
             FROM first_rows
             ORDER BY line
-            ON CONFLICT (email) DO NOTHING
+            ON CONFLICT (campaign, email) DO NOTHING
             RETURNING id, email
         )
         {ConsentsOfAdded}
@@ -84,7 +84,7 @@ internal sealed class StagedImport : IAsyncDisposable
         ORDER BY added.id
         """;
 
-    private const string UniqueAddress = "subscribers_email_key";
+    private const string UniqueAddress = "subscribers_campaign_email_key";
 
     private readonly NpgsqlConnection _connection;
     private readonly NpgsqlTransaction _transaction;
@@ -139,6 +139,9 @@ internal sealed class StagedImport : IAsyncDisposable
     }
 
     /// <summary>Ends the copy, adds the staged rows and commits; returns how many subscribers were added.</summary>
+    /// <summary>The campaign the rows are imported into (default: the guide's).</summary>
+    public string Campaign { get; set; } = "meta-ai-objection";
+
     public async Task<long> CommitAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         await _copy.CompleteAsync(cancellationToken);
@@ -167,6 +170,7 @@ internal sealed class StagedImport : IAsyncDisposable
             CommandTimeout = 0,
         };
         insert.Parameters.AddWithValue("created_at", now.ToUnixTimeMilliseconds());
+        insert.Parameters.AddWithValue("campaign", Campaign);
         return await insert.ExecuteNonQueryAsync(cancellationToken);
     }
 

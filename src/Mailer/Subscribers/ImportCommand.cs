@@ -111,6 +111,7 @@ public sealed class ImportCommand(Database database, CampaignCatalog catalog, Ti
         }
 
         await using var import = await StagedImport.BeginAsync(database.NpgsqlDataSource, cancellationToken);
+        import.Campaign = rules.Campaign;
         var staged = 0L;
         await CheckAsync(reader, path, counts, output, async (line, row) =>
         {

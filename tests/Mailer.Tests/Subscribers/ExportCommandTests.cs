@@ -28,7 +28,7 @@ public class ExportCommandTests
         Assert.Equal(ExportCommand.Columns, rows[0]);
         Assert.Equal(
             ["anna@example.org", "de", "facebook,instagram", "", "confirmed", "2024-05-10T12:00:00.000Z", "2024-04-01T08:00:00.000Z", "",
-                "import", "newsletter-2023", "2024-04-01T08:00:00.000Z", "", "", "", "", "", "", ""],
+                "import", "newsletter-2023", "2024-04-01T08:00:00.000Z", "", "", "", "", "", "", "", "meta-ai-objection", "campaign"],
             rows[1]);
         Assert.Equal(
             ["bert@example.org", "en", "instagram", "", "confirmed", "2024-05-10T12:00:00.000Z", "2024-04-02T08:00:00.250Z", "",
@@ -58,10 +58,11 @@ public class ExportCommandTests
         Assert.Equal(4, rows.Count);
         Assert.Equal(
             ["anna@example.org", "de", "facebook,instagram", "facebook", "unsubscribed", "2023-11-14T22:13:20.000Z", "2023-11-14T22:14:20.000Z", "2023-11-14T22:15:20.000Z",
-                "form", "v1", "2023-11-14T22:13:20.000Z", "203.0.113.7", "Mozilla/5.0 (X11)", "2023-11-14T22:14:20.000Z", "203.0.113.8", "", "", ""],
+                "form", "v1", "2023-11-14T22:13:20.000Z", "203.0.113.7", "Mozilla/5.0 (X11)", "2023-11-14T22:14:20.000Z", "203.0.113.8", "", "", "", "meta-ai-objection", "campaign"],
             rows[1]);
-        Assert.Equal(["anna@example.org", "api", "v2", "2023-11-14T22:14:50.000Z", "", "", "", "", "", "", ""], rows[2].Take(1).Concat(rows[2].Skip(8)));
-        Assert.Equal(["bert@example.org", "", "", "", "", "", "", "", "", "", ""], rows[3].Take(1).Concat(rows[3].Skip(8)));
+        Assert.Equal(["anna@example.org", "api", "v2", "2023-11-14T22:14:50.000Z", "", "", "", "", "", "", "", "meta-ai-objection", "campaign"], rows[2].Take(1).Concat(rows[2].Skip(8)));
+        // A subscriber without a consent: no purpose.
+        Assert.Equal(["bert@example.org", "", "", "", "", "", "", "", "", "", "", "meta-ai-objection", ""], rows[3].Take(1).Concat(rows[3].Skip(8)));
     }
 
     [Fact]
@@ -83,8 +84,8 @@ public class ExportCommandTests
 
         Assert.Equal(["2024-05-01T10:00:41.000Z", "hard bounce 5.1.1",
             "2024-04-30T10:00:41.000Z soft 4.2.2 (dsn): smtp; 452 4.2.2 Mailbox full | 2024-05-01T10:00:41.000Z hard 5.1.1 (dsn): X-Postfix; unknown user"],
-            rows[1][^3..]);
-        Assert.Equal(["", "", ""], rows[2][^3..]);
+            rows[1][^5..^2]);
+        Assert.Equal(["", "", ""], rows[2][^5..^2]);
     }
 
     [Fact]
