@@ -4,7 +4,6 @@ using Mailer.Delivery;
 using Mailer.Rendering;
 using Mailer.Storage;
 using Microsoft.Extensions.Options;
-using MimeKit;
 using Scriban.Syntax;
 
 namespace Mailer.Campaigns;
@@ -243,7 +242,7 @@ public sealed class SendBatchJob(
         }
 
         var recipient = new Recipient(row.SubscriberId, subscriber!.Email, subscriber.Locale, decision.Platforms);
-        MimeMessage message;
+        ComposedMail message;
         try
         {
             message = composer.Compose(mailing.Mailing, recipient, now);

@@ -31,7 +31,7 @@ public sealed class TransportConfirmationMailer(MailComposer composer, IMailTran
     {
         public async Task<SendResult> SendConfirmationAsync(Recipient recipient, CancellationToken cancellationToken)
         {
-            MimeKit.MimeMessage message;
+            ComposedMail message;
             try
             {
                 message = composer.Compose(Mailings.Confirm, recipient, time.GetUtcNow());
