@@ -4,7 +4,6 @@ using Mailer.Delivery;
 using Mailer.Rendering;
 using Mailer.Storage;
 using Microsoft.Extensions.Options;
-using MimeKit;
 using Scriban.Syntax;
 
 namespace Mailer.Campaigns;
@@ -249,7 +248,7 @@ public sealed class SendBatchJob(
         }
 
         var recipient = new Recipient(row.SubscriberId, subscriber!.Email, subscriber.Locale, decision.Platforms) { Campaign = mailing.Campaign };
-        MimeMessage message;
+        ComposedMail message;
         try
         {
             message = mails.For(mailing.Campaign).Compose(mailing.Mailing, recipient, now);

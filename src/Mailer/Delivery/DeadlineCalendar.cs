@@ -22,8 +22,25 @@ internal sealed class DeadlineCalendar
 
     private readonly Lazy<(byte[] Bytes, ContentEncoding Encoding)> _file;
 
-    public DeadlineCalendar(CampaignOptions campaign, string senderDomain, TimeProvider time) =>
+    private readonly Lazy<byte[]> _part;
+
+    public DeadlineCalendar(CampaignOptions campaign, string senderDomain, TimeProvider time)
+    {
         _file = new(() => Build(campaign, senderDomain, time), LazyThreadSafetyMode.ExecutionAndPublication);
+        _part = new(() =>
+        {
+            var format = FormatOptions.Default.Clone();
+            format.NewLineFormat = NewLineFormat.Dos;
+            format.EnsureNewLine = true;
+            using var part = CreatePart();
+            using var stream = new MemoryStream();
+            part.WriteTo(format, stream);
+            return stream.ToArray();
+        }, LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>The whole part as bytes (its header, the blank line, the encoded file), built once.</summary>
+    public byte[] PartBytes => _part.Value;
 
     public MimePart CreatePart()
     {

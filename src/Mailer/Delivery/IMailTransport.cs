@@ -1,5 +1,3 @@
-using MimeKit;
-
 namespace Mailer.Delivery;
 
 /// <summary>Where messages go: an SMTP server or the pickup folder.</summary>
@@ -31,15 +29,15 @@ public interface IMailConnection : IAsyncDisposable
     /// The connection stays usable after every result: when a failure broke it, the next call connects again
     /// by itself, so a caller keeps one connection for a whole batch.
     /// </summary>
-    Task<SendResult> SendAsync(MimeMessage message, CancellationToken cancellationToken) =>
+    Task<SendResult> SendAsync(ComposedMail message, CancellationToken cancellationToken) =>
         SendAsync(message, envelopeSender: null, cancellationToken);
 
     /// <summary>
     /// Sends one message with <paramref name="envelopeSender"/> as MAIL FROM (the address bounces go to, see
     /// <c>Bounces:ReturnPath</c>); null: the sender of the message (From), as MailKit chooses it. The pickup folder
-    /// writes it as the file's <c>Return-Path</c>. Otherwise as <see cref="SendAsync(MimeMessage, CancellationToken)"/>.
+    /// writes it as the file's <c>Return-Path</c>. Otherwise as <see cref="SendAsync(ComposedMail, CancellationToken)"/>.
     /// </summary>
-    Task<SendResult> SendAsync(MimeMessage message, string? envelopeSender, CancellationToken cancellationToken);
+    Task<SendResult> SendAsync(ComposedMail message, string? envelopeSender, CancellationToken cancellationToken);
 }
 
 public enum SendOutcome

@@ -1,5 +1,4 @@
 using Mailer.Delivery.Dkim;
-using MimeKit;
 
 namespace Mailer.Delivery;
 
@@ -12,8 +11,6 @@ namespace Mailer.Delivery;
 public sealed class PickupDirectoryTransport(string directory, TimeProvider time, ILogger<PickupDirectoryTransport> logger, DkimSigning? dkim = null)
     : IMailTransport
 {
-    private static readonly FormatOptions Format = CreateFormat();
-
     /// <summary>The folder, as an absolute path.</summary>
     public string Directory { get; } = Path.GetFullPath(directory);
 
@@ -41,7 +38,7 @@ public sealed class PickupDirectoryTransport(string directory, TimeProvider time
         File.Delete(probe);
     }
 
-    private async Task<SendResult> WriteAsync(MimeMessage message, string? envelopeSender, CancellationToken cancellationToken)
+    private async Task<SendResult> WriteAsync(ComposedMail message, string? envelopeSender, CancellationToken cancellationToken)
     {
         var id = Guid.NewGuid().ToString("N");
         var temporary = Path.Combine(Directory, $".tmp-{id}");
@@ -50,24 +47,22 @@ public sealed class PickupDirectoryTransport(string directory, TimeProvider time
         {
             // 7-bit clean, as for an SMTP server without 8BITMIME: whoever picks the file up may not take 8bit.
             // Signed after that, so the signature covers the file as written.
+            using var bytes = new MailBuffer();
+            var headerLength = message.WriteTo(bytes, eightBit: false);
             if (dkim is { IsEnabled: true })
             {
-                dkim.PrepareAndSign(message, EncodingConstraint.SevenBit, 998, Format);
-            }
-            else
-            {
-                message.Prepare(EncodingConstraint.SevenBit, 998);
+                dkim.Sign(bytes, headerLength);
             }
 
             if (envelopeSender is not null)
             {
                 // Where an MTA's final delivery records the envelope sender; unsigned, so the signature still holds.
-                message.Headers.Remove(HeaderId.ReturnPath);
-                message.Headers.Insert(0, new Header(HeaderId.ReturnPath, $"<{envelopeSender}>"));
+                bytes.Insert(0, System.Text.Encoding.UTF8.GetBytes($"Return-Path: <{envelopeSender}>\r\n"));
             }
+
             await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true))
             {
-                await message.WriteToAsync(Format, file, cancellationToken);
+                await file.WriteAsync(bytes.WrittenMemory, cancellationToken);
             }
 
             File.Move(temporary, Path.Combine(Directory, name));
@@ -100,17 +95,9 @@ public sealed class PickupDirectoryTransport(string directory, TimeProvider time
         }
     }
 
-    private static FormatOptions CreateFormat()
-    {
-        // Mail files carry CRLF line ends on every platform, as on the wire.
-        var format = FormatOptions.Default.Clone();
-        format.NewLineFormat = NewLineFormat.Dos;
-        return format;
-    }
-
     private sealed class Connection(PickupDirectoryTransport transport) : IMailConnection
     {
-        public Task<SendResult> SendAsync(MimeMessage message, string? envelopeSender, CancellationToken cancellationToken) =>
+        public Task<SendResult> SendAsync(ComposedMail message, string? envelopeSender, CancellationToken cancellationToken) =>
             transport.WriteAsync(message, envelopeSender, cancellationToken);
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;

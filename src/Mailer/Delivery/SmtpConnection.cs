@@ -20,7 +20,7 @@ internal sealed class SmtpConnection(SmtpTransport transport) : IMailConnection
     private long _lastUsed;
     private bool _disposed;
 
-    public async Task<SendResult> SendAsync(MimeMessage message, string? envelopeSender, CancellationToken cancellationToken)
+    public async Task<SendResult> SendAsync(ComposedMail message, string? envelopeSender, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         await transport.Pacer.WaitAsync(cancellationToken);
@@ -38,11 +38,21 @@ internal sealed class SmtpConnection(SmtpTransport transport) : IMailConnection
         }
 
         var handedOver = transport.Time.GetTimestamp();
+        // The message written for this server (8bit only where it offers 8BITMIME) into a pooled buffer, signed over
+        // those bytes, handed to MailKit as they are.
+        using var bytes = new MailBuffer();
+        var eightBit = (client.Capabilities & SmtpCapabilities.EightBitMime) != 0;
+        var headerLength = message.WriteTo(bytes, eightBit);
+        if (transport.Dkim is { IsEnabled: true } dkim)
+        {
+            headerLength = dkim.Sign(bytes, headerLength);
+        }
+
+        var wire = WireMessage.Create(bytes.WrittenMemory, headerLength, eightBit && message.IsEightBit);
         try
         {
-            var reply = envelopeSender is null
-                ? await client.SendAsync(message, cancellationToken)
-                : await client.SendAsync(message, new MailboxAddress("", envelopeSender), message.GetRecipients(onlyUnique: true), cancellationToken);
+            var sender = new MailboxAddress("", envelopeSender ?? message.Factory.Sender);
+            var reply = await client.SendAsync(wire, sender, [message.RecipientMailbox], cancellationToken);
             _lastUsed = transport.Time.GetTimestamp();
             transport.Metrics?.SmtpAnswer(transport.Time.GetElapsedTime(handedOver, _lastUsed), accepted: true);
             return SendResult.Accepted($"250 {reply}");

@@ -23,7 +23,7 @@ public sealed class SmtpTransport : IMailTransport
     private readonly DkimSigning? _dkim;
     private readonly RelayTrust _trust;
 
-    /// <param name="dkim">Signs each message once its encoding for the server is known; null or off: unsigned.</param>
+    /// <param name="dkim">Signs each message once it is written for the server; null or off: unsigned.</param>
     /// <param name="metrics">Times each server answer; null: not measured.</param>
     public SmtpTransport(IOptions<SmtpOptions> options, TimeProvider time, ILogger<SmtpTransport> logger, DkimSigning? dkim = null,
         Observability.MailerMetrics? metrics = null)
@@ -40,6 +40,9 @@ public sealed class SmtpTransport : IMailTransport
     }
 
     internal SendPacer Pacer { get; }
+
+    /// <summary>Signs each message once it is written for its server; null or off: unsigned.</summary>
+    internal DkimSigning? Dkim => _dkim;
 
     internal TimeProvider Time { get; }
 
@@ -66,7 +69,7 @@ public sealed class SmtpTransport : IMailTransport
     private async Task<SmtpClient> ConnectAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var client = _dkim is { IsEnabled: true } ? new SigningSmtpClient(_dkim) : new SmtpClient();
+        var client = new WireSmtpClient();
         client.Timeout = (int)timeout.TotalMilliseconds;
         if (!string.IsNullOrEmpty(_options.HeloName))
         {

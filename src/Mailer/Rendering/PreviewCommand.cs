@@ -24,11 +24,11 @@ public sealed class PreviewCommand(Delivery.CampaignMails mails, CampaignCatalog
         var message = mails.For(campaign.Name).Compose(mailing, recipient, now);
         Directory.CreateDirectory(folder);
         var stem = Path.Combine(folder, $"{mailing}.{recipient.Locale}");
-        await File.WriteAllTextAsync(stem + ".html", message.HtmlBody, cancellationToken);
-        await File.WriteAllTextAsync(stem + ".txt", message.TextBody, cancellationToken);
-        await message.WriteToAsync(stem + ".eml", cancellationToken);
+        await File.WriteAllTextAsync(stem + ".html", message.Rendered.Html, cancellationToken);
+        await File.WriteAllTextAsync(stem + ".txt", message.Rendered.Text, cancellationToken);
+        await File.WriteAllBytesAsync(stem + ".eml", message.ToBytes(eightBit: true), cancellationToken);
 
-        await output.WriteLineAsync($"Subject: {message.Subject}");
+        await output.WriteLineAsync($"Subject: {message.Rendered.Subject}");
         foreach (var extension in new[] { ".html", ".txt", ".eml" })
         {
             await output.WriteLineAsync($"wrote {stem}{extension}");

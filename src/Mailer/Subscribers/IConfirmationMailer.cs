@@ -31,7 +31,7 @@ public sealed class TransportConfirmationMailer(CampaignMails mails, MailCompose
     {
         public async Task<SendResult> SendConfirmationAsync(Recipient recipient, CancellationToken cancellationToken)
         {
-            MimeKit.MimeMessage message;
+            ComposedMail message;
             try
             {
                 message = (recipient.Campaign is { } campaign ? mails.For(campaign) : composer).Compose(recipient.ConfirmationMail, recipient, time.GetUtcNow());

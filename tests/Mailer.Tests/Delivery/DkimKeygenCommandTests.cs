@@ -50,7 +50,7 @@ public partial class DkimKeygenCommandTests
         var options = ed25519
             ? new DkimOptions { Domain = "example.org", Selector = TestDkimKeys.Selector, PrivateKeyPath = TestDkimKeys.RsaPath, Ed25519Selector = "s1", Ed25519PrivateKeyPath = path }
             : new DkimOptions { Domain = "example.org", Selector = "s1", PrivateKeyPath = path };
-        var message = DkimSigningTests.Signed(TestMails.Message(1), EncodingConstraint.SevenBit, TestDkimKeys.Signing(options: options));
+        var message = DkimSigningTests.Signed(TestMails.Message(1), eightBit: false, TestDkimKeys.Signing(options: options));
         var records = new Dictionary<string, string>(TestDkimKeys.Records) { ["s1._domainkey.example.org"] = record };
 
         var verdicts = await DkimVerifier.VerifyAsync(records, message);

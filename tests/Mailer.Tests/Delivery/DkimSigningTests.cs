@@ -9,6 +9,7 @@ using Microsoft.Extensions.Time.Testing;
 using MimeKit;
 using MimeKit.Cryptography;
 using Org.BouncyCastle.Crypto;
+using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.OpenSsl;
 
 namespace Mailer.Tests.Delivery;
@@ -24,8 +25,8 @@ public class DkimSigningTests
     public async Task TamperingWithASignedHeaderOrTheBody_FailsVerification_RefoldingDoesNot()
     {
         var signing = TestDkimKeys.Signing(ed25519: false);
-        var confirm = Latin1(Signed(TestMails.Message(1, Mailings.Confirm), EncodingConstraint.SevenBit, signing));
-        var reminder = Latin1(Signed(TestMails.Message(2, Mailings.ReminderWeek), EncodingConstraint.SevenBit, signing));
+        var confirm = Latin1(Signed(TestMails.Message(1, Mailings.Confirm), eightBit: false, signing));
+        var reminder = Latin1(Signed(TestMails.Message(2, Mailings.ReminderWeek), eightBit: false, signing));
         var cases = new (string Name, string Message, bool Valid)[]
         {
             ("untouched reminder", reminder, true),
@@ -53,11 +54,10 @@ public class DkimSigningTests
     public async Task SignedAs8Bit_ThenReencodedFor7Bit_NoLongerVerifies_SoTheEncodingIsChosenFirst()
     {
         var signing = TestDkimKeys.Signing(ed25519: false);
-        var trapped = TestMails.Message(1);
-        signing.PrepareAndSign(trapped, EncodingConstraint.EightBit, 998, Wire);
-        // What a relay or a client does for a hop without 8BITMIME: quoted-printable instead of 8bit.
+        // What a relay or a client does for a hop without 8BITMIME: quoted-printable instead of 8bit, after signing.
+        var trapped = MimeMessage.Load(new MemoryStream(Signed(TestMails.Message(1), eightBit: true, signing)), Cancel);
         trapped.Prepare(EncodingConstraint.SevenBit, 998);
-        var right = Signed(TestMails.Message(1), EncodingConstraint.SevenBit, signing);
+        var right = Signed(TestMails.Message(1), eightBit: false, signing);
 
         var verdicts = await DkimVerifier.VerifyAsync(TestDkimKeys.Records, [Write(trapped), right]);
 
@@ -69,7 +69,7 @@ public class DkimSigningTests
     [Fact]
     public async Task BothKeys_SignAlongside_OverTheHeadersAndTheirAbsence()
     {
-        var message = Signed(TestMails.Message(1), EncodingConstraint.EightBit, TestDkimKeys.Signing());
+        var message = Signed(TestMails.Message(1), eightBit: true, TestDkimKeys.Signing());
 
         var verdicts = await DkimVerifier.VerifyAsync(TestDkimKeys.Records, message);
 
@@ -85,13 +85,16 @@ public class DkimSigningTests
         Assert.Contains(message, b => b >= 0x80);
     }
 
-    [Fact]
-    public void RsaSignature_IsTheOneMimeKitsOwnSignerMakes()
+    [Theory]
+    [InlineData(Mailings.ReminderFinal, true)]
+    [InlineData(Mailings.ReminderFinal, false)]
+    [InlineData(Mailings.Announcement, true)]
+    [InlineData(Mailings.Confirm, false)]
+    public void BodyHash_IsTheOneMimeKitsOwnSignerComputes_AndMimeKitVerifiesTheSignature(string mailing, bool eightBit)
     {
         var time = new FakeTimeProvider(TestMails.Now);
-        var ours = TestMails.Message(1);
-        TestDkimKeys.Signing(time, ed25519: false).PrepareAndSign(ours, EncodingConstraint.EightBit, 998, Wire);
-        // The same message (boundaries included) without the signature, for MimeKit's signer.
+        var ours = MimeMessage.Load(new MemoryStream(Signed(TestMails.Message(1, mailing), eightBit, TestDkimKeys.Signing(time, ed25519: false))), Cancel);
+        // The same bytes without our signature, signed by MimeKit's own signer (BouncyCastle's RSA and SHA-256).
         var theirs = MimeMessage.Load(new MemoryStream(Write(ours)), Cancel);
         theirs.Headers.RemoveAll(HeaderId.DkimSignature);
 
@@ -107,7 +110,24 @@ public class DkimSigningTests
             BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
         }.Sign(Wire, theirs, [.. DkimSigning.SignedHeaders]);
 
-        Assert.Equal(theirs.Headers[HeaderId.DkimSignature], ours.Headers[HeaderId.DkimSignature]);
+        Assert.Equal(Tag(theirs, "bh"), Tag(ours, "bh"));
+        Assert.Equal(Tag(theirs, "t"), Tag(ours, "t"));
+        var verifier = new MimeKit.Cryptography.DkimVerifier(new PublicKeys((RsaPrivateCrtKeyParameters)key));
+        Assert.True(verifier.Verify(ours, ours.Headers[ours.Headers.IndexOf(HeaderId.DkimSignature)], Cancel));
+    }
+
+    private static string Tag(MimeMessage message, string name) =>
+        string.Concat(message.Headers[HeaderId.DkimSignature]!.Where(c => !char.IsWhiteSpace(c))).Split(';')
+            .Single(t => t.StartsWith(name + "=", StringComparison.Ordinal))[(name.Length + 1)..];
+
+    private sealed class PublicKeys(RsaPrivateCrtKeyParameters key) : IDkimPublicKeyLocator
+    {
+        private readonly AsymmetricKeyParameter _public = new RsaKeyParameters(false, key.Modulus, key.PublicExponent);
+
+        public AsymmetricKeyParameter LocatePublicKey(string methods, string domain, string selector, CancellationToken cancellationToken = default) => _public;
+
+        public Task<AsymmetricKeyParameter> LocatePublicKeyAsync(string methods, string domain, string selector, CancellationToken cancellationToken = default) =>
+            Task.FromResult(_public);
     }
 
     [Fact]
@@ -146,10 +166,12 @@ public class DkimSigningTests
         Assert.False(Assert.Single(server.Messages).Message.Headers.Contains(HeaderId.DkimSignature));
     }
 
-    internal static byte[] Signed(MimeMessage message, EncodingConstraint constraint, DkimSigning signing)
+    /// <summary>The message written for an 8bit or a 7-bit channel and signed, as the transports do.</summary>
+    internal static byte[] Signed(ComposedMail message, bool eightBit, DkimSigning signing)
     {
-        signing.PrepareAndSign(message, constraint, 998, Wire);
-        return Write(message);
+        using var buffer = new MailBuffer();
+        signing.Sign(buffer, message.WriteTo(buffer, eightBit));
+        return buffer.Written.ToArray();
     }
 
     private static byte[] Write(MimeMessage message)

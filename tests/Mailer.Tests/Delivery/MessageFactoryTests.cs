@@ -11,16 +11,10 @@ namespace Mailer.Tests.Delivery;
 
 public class MessageFactoryTests
 {
-    private static MimeMessage Create(string mailing, MessageFactory? factory = null, string email = "anna@example.net", string? subject = null) =>
+    private static ComposedMail Create(string mailing, MessageFactory? factory = null, string email = "anna@example.net", string? subject = null) =>
         (factory ?? TestMails.Factory()).Create(mailing, TestOptions.Recipient(email: email), TestMails.Rendered(subject ?? "Noch 16 Tage"), TestMails.Links());
 
-    private static MimeMessage RoundTrip(MimeMessage message)
-    {
-        using var stream = new MemoryStream();
-        message.WriteTo(stream);
-        stream.Position = 0;
-        return MimeMessage.Load(stream);
-    }
+    private static MimeMessage RoundTrip(ComposedMail message, bool eightBit = true) => message.ToMimeMessage(eightBit);
 
     [Theory]
     [InlineData("Hello,\nplain ASCII in short lines.\n")]
@@ -52,9 +46,8 @@ public class MessageFactoryTests
     public void Body_IsTextThenHtml_InUtf8_EightBit_AndSevenBitOnceMailKitPreparesItForA7BitServer()
     {
         var created = Create(Mailings.ReminderWeek);
-        Assert.All(Assert.IsType<MultipartAlternative>(created.Body).Cast<TextPart>(), part => Assert.Equal(ContentEncoding.EightBit, part.ContentTransferEncoding));
-        created.Prepare(EncodingConstraint.SevenBit, 998);   // what MailKit does for a server without 8BITMIME
-        var message = RoundTrip(created);
+        Assert.All(Assert.IsType<MultipartAlternative>(RoundTrip(created).Body).Cast<TextPart>(), part => Assert.Equal(ContentEncoding.EightBit, part.ContentTransferEncoding));
+        var message = RoundTrip(created, eightBit: false);   // what a server without 8BITMIME gets
 
         var alternative = Assert.IsType<MultipartAlternative>(message.Body);
         Assert.Collection(
@@ -92,7 +85,7 @@ public class MessageFactoryTests
     {
         var factory = TestMails.Factory(mailer: options => options.ReplyTo = "Team <antworten@example.org>");
 
-        var message = Create(Mailings.Announcement, factory);
+        var message = RoundTrip(Create(Mailings.Announcement, factory));
 
         Assert.Equal("antworten@example.org", Assert.Single(message.ReplyTo.Mailboxes).Address);
     }
@@ -161,9 +154,9 @@ public class MessageFactoryTests
         var time = new FakeTimeProvider(TestMails.Now);
         var factory = TestMails.Factory(time);
 
-        var first = Decode(CalendarPart(Create(Mailings.Announcement, factory)));
+        var first = Decode(CalendarPart(RoundTrip(Create(Mailings.Announcement, factory))));
         time.Advance(TimeSpan.FromHours(3));
-        var later = Decode(CalendarPart(Create(Mailings.Announcement, factory, "bernd@example.net")));
+        var later = Decode(CalendarPart(RoundTrip(Create(Mailings.Announcement, factory, "bernd@example.net"))));
 
         // Same bytes down to the DTSTAMP: serialized once, not per message.
         Assert.Equal(first, later);
@@ -175,7 +168,7 @@ public class MessageFactoryTests
     [InlineData(Mailings.ReminderFinal)]
     public void OtherMails_HaveNoCalendar(string mailing)
     {
-        Assert.IsType<MultipartAlternative>(Create(mailing).Body);
+        Assert.IsType<MultipartAlternative>(RoundTrip(Create(mailing)).Body);
     }
 
     [Fact]
@@ -183,9 +176,7 @@ public class MessageFactoryTests
     {
         var message = Create(Mailings.ReminderWeek, subject: "Frist läuft\r\nBcc: victim@example.com\r\n\r\nInjected body\tend");
 
-        using var stream = new MemoryStream();
-        message.WriteTo(stream, TestContext.Current.CancellationToken);
-        var raw = Encoding.UTF8.GetString(stream.ToArray());
+        var raw = Encoding.UTF8.GetString(message.ToBytes(eightBit: true));
         var parsed = RoundTrip(message);
 
         Assert.Equal("Frist läuft Bcc: victim@example.com Injected body end", parsed.Subject);
@@ -206,7 +197,7 @@ public class MessageFactoryTests
         Assert.Throws<ArgumentException>(() => Create(Mailings.ReminderWeek, email: email));
     }
 
-    private static MimePart CalendarPart(MimeMessage message) => Assert.IsType<MimePart>(Assert.IsType<Multipart>(message.Body)[1]);
+    private static MimePart CalendarPart(MimeMessage message) => Assert.IsAssignableFrom<MimePart>(Assert.IsType<Multipart>(message.Body)[1]);
 
     private static string Decode(MimePart part)
     {

@@ -18,7 +18,7 @@ public class PickupDirectoryTransportTests
         var directory = Path.Combine(TestPaths.NewTemporaryDirectory("pickup"), "outbox");
         var transport = Transport(directory);
         var sent = Enumerable.Range(1, 3).Select(n => TestMails.Message(n)).ToList();
-        Assert.Contains(sent[0].BodyParts.OfType<TextPart>(), part => part.ContentTransferEncoding == ContentEncoding.EightBit);
+        Assert.Contains(sent[0].ToMimeMessage().BodyParts.OfType<TextPart>(), part => part.ContentTransferEncoding == ContentEncoding.EightBit);
 
         var results = new List<SendResult>();
         await using (var connection = await transport.OpenAsync(Cancel))
@@ -39,9 +39,9 @@ public class PickupDirectoryTransportTests
         foreach (var message in sent)
         {
             var copy = parsed[message.MessageId!];
-            Assert.Equal(message.Subject, copy.Subject);
-            Assert.Equal(message.TextBody, copy.TextBody);
-            Assert.Equal(message.HtmlBody, copy.HtmlBody);
+            Assert.Equal(message.Rendered.Subject, copy.Subject);
+            Assert.Equal(message.Rendered.Text, copy.TextBody);
+            Assert.Equal(message.Rendered.Html, copy.HtmlBody);
         }
 
         var bytes = await File.ReadAllBytesAsync(Path.Combine(directory, files[0]!), Cancel);

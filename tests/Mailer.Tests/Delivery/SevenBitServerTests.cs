@@ -16,7 +16,7 @@ public class SevenBitServerTests
     {
         await using var server = new SevenBitSmtpServer();
         var message = TestMails.Message(1);
-        Assert.Contains(message.BodyParts.OfType<TextPart>(), part => part.ContentTransferEncoding == ContentEncoding.EightBit);
+        Assert.Contains(message.ToMimeMessage().BodyParts.OfType<TextPart>(), part => part.ContentTransferEncoding == ContentEncoding.EightBit);
 
         SendResult result;
         await using (var connection = await new SmtpTransport(Options.Create(server.SmtpOptions()), TimeProvider.System, NullLogger<SmtpTransport>.Instance).OpenAsync(Cancel))
@@ -29,8 +29,8 @@ public class SevenBitServerTests
         Assert.True(result.IsAccepted, result.Reply);
         Assert.DoesNotContain(data, b => b >= 0x80);
         var copy = MimeMessage.Load(new MemoryStream(data), Cancel);
-        Assert.Equal(message.TextBody, copy.TextBody);
-        Assert.Equal(message.HtmlBody, copy.HtmlBody);
+        Assert.Equal(message.Rendered.Text, copy.TextBody);
+        Assert.Equal(message.Rendered.Html, copy.HtmlBody);
         Assert.Contains("ü", copy.TextBody + copy.HtmlBody, StringComparison.Ordinal);
     }
 }

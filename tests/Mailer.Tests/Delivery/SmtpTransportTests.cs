@@ -44,9 +44,9 @@ public class SmtpTransportTests
             Assert.Equal(sent[i].MessageId, received[i].Message.MessageId);
             Assert.Equal($"subscriber{i + 1}@example.net", Assert.Single(received[i].To));
             Assert.Equal("kampagne@example.org", received[i].From);
-            Assert.Equal(sent[i].Subject, received[i].Message.Subject);
-            Assert.Equal(sent[i].TextBody, received[i].Message.TextBody);
-            Assert.Equal(sent[i].HtmlBody, received[i].Message.HtmlBody);
+            Assert.Equal(sent[i].Rendered.Subject, received[i].Message.Subject);
+            Assert.Equal(sent[i].ToMimeMessage().TextBody, received[i].Message.TextBody);
+            Assert.Equal(sent[i].ToMimeMessage().HtmlBody, received[i].Message.HtmlBody);
         }
     }
 
@@ -63,7 +63,7 @@ public class SmtpTransportTests
         Assert.Equal(SendResult.Transient("451 4.3.0 Try again later"), deferred);
         Assert.True(next.IsAccepted);
         Assert.Equal(1, server.Connections);
-        Assert.Equal(TestMails.Message(2).Subject, Assert.Single(server.Messages).Message.Subject);
+        Assert.Equal(TestMails.Message(2).Rendered.Subject, Assert.Single(server.Messages).Message.Subject);
     }
 
     [Fact]

@@ -29,7 +29,7 @@ internal static class TestMails
     private static readonly MessageFactory Shared = Factory();
 
     /// <summary>Message number <paramref name="number"/> of a send, to <c>subscriber{number}@example.net</c>.</summary>
-    public static MimeMessage Message(int number, string mailing = Mailings.ReminderWeek) =>
+    public static ComposedMail Message(int number, string mailing = Mailings.ReminderWeek) =>
         Shared.Create(
             mailing,
             TestOptions.Recipient(number, $"subscriber{number}@example.net"),

@@ -1,18 +1,18 @@
+using System.Globalization;
+using System.Security.Cryptography;
 using Mailer.Hosting;
 using Microsoft.Extensions.Options;
-using MimeKit;
-using MimeKit.Cryptography;
-using Org.BouncyCastle.Security;
+using Org.BouncyCastle.Crypto.Parameters;
+using Org.BouncyCastle.Crypto.Signers;
 
 namespace Mailer.Delivery.Dkim;
 
 /// <summary>
-/// Signs each message with DKIM (relaxed/relaxed) as the last step before it goes out, after its transfer
-/// encoding was fixed for the channel it takes: a message signed as 8bit and then re-encoded for a server without
-/// 8BITMIME would no longer verify. So the transports call <see cref="PrepareAndSign"/> with the constraint of
-/// that connection (MailKit's own choice for SMTP, 7bit for the pickup folder) instead of preparing the message
-/// themselves. The keys are read once, at the first message; per message there is one hash of the body and the
-/// headers and one private-key operation per key.
+/// Signs each message with DKIM (relaxed/relaxed) as the last step before it goes out, over the very bytes that go:
+/// the transports write a message for their channel (8bit where the server offers 8BITMIME, else 7-bit clean) and
+/// then call <see cref="Sign"/>, which adds a <c>DKIM-Signature</c> field at the top. The keys are read once, at the
+/// first message; per message there is one relaxed pass over the body and the signed fields into a pooled buffer,
+/// SHA-256 by .NET (the CPU's SHA instructions) and one private-key operation per key.
 /// </summary>
 public sealed class DkimSigning : IDisposable
 {
@@ -29,29 +29,78 @@ public sealed class DkimSigning : IDisposable
         "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "Feedback-ID",
     }, 2).SelectMany(names => names)];
 
-    private readonly Lazy<IReadOnlyList<DkimSigner>> _signers;
+    private static readonly string HeaderList = string.Join(':', SignedHeaders).ToLowerInvariant();
+
+    private readonly Lazy<IReadOnlyList<DkimKey>> _keys;
     private readonly List<IDisposable> _owned = [];
+    private readonly TimeProvider _time;
 
     public DkimSigning(IOptions<DkimOptions> options, IHostEnvironment environment, TimeProvider time)
     {
-        _signers = new Lazy<IReadOnlyList<DkimSigner>>(() => CreateSigners(options.Value, environment.ContentRootPath, time));
+        _keys = new Lazy<IReadOnlyList<DkimKey>>(() => CreateKeys(options.Value, environment.ContentRootPath));
+        _time = time;
     }
 
     /// <summary>Whether messages are signed (reads and checks the keys on first use).</summary>
-    public bool IsEnabled => _signers.Value.Count > 0;
+    public bool IsEnabled => _keys.Value.Count > 0;
 
     /// <summary>
-    /// Fixes the message's transfer encoding for <paramref name="constraint"/>, then signs it as
-    /// <paramref name="format"/> writes it. A signature from an earlier attempt is replaced: the encoding may differ now.
+    /// Signs the message in <paramref name="message"/> (CRLF line ends, a header block of <paramref name="headerLength"/>
+    /// octets with its blank line, then the body) and inserts one <c>DKIM-Signature</c> per key at the top.
+    /// Returns the header block's new length.
     /// </summary>
-    public void PrepareAndSign(MimeMessage message, EncodingConstraint constraint, int maxLineLength, FormatOptions format)
+    internal int Sign(MailBuffer message, int headerLength)
     {
-        message.Headers.RemoveAll(HeaderId.DkimSignature);
-        message.Prepare(constraint, maxLineLength);
-        foreach (var signer in _signers.Value)
+        var keys = _keys.Value;
+        if (keys.Count == 0)
         {
-            signer.Sign(format, message, (IList<string>)SignedHeaders);
+            return headerLength;
         }
+
+        using var canonical = new MailBuffer(message.Length);
+        DkimCanonical.Body(message.Written[headerLength..], canonical);
+        Span<byte> bodyHash = stackalloc byte[32];
+        SHA256.HashData(canonical.Written, bodyHash);
+        var fields = Fields(message.Written[..(headerLength - 2)]);
+        var timestamp = _time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+
+        var signatures = new List<byte[]>(keys.Count);
+        Span<byte> hash = stackalloc byte[32];
+        foreach (var key in keys)
+        {
+            // The field without b='s value, as it is hashed last, then with it.
+            var unsigned = $"DKIM-Signature: v=1; a={key.Algorithm}; c=relaxed/relaxed; d={key.Domain}; s={key.Selector};\r\n"
+                + $"\tt={timestamp}; h={HeaderList};\r\n\tbh={Convert.ToBase64String(bodyHash)};\r\n\tb=";
+            canonical.Clear();
+            var used = new bool[fields.Count];
+            foreach (var name in SignedHeaders)
+            {
+                // Each name takes the last field of that name not taken yet, from the bottom up (RFC 6376, 5.4.2).
+                for (var i = fields.Count - 1; i >= 0; i--)
+                {
+                    if (!used[i] && fields[i].Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+                    {
+                        used[i] = true;
+                        var (start, length) = fields[i].Range;
+                        DkimCanonical.Header(message.Written.Slice(start, length), canonical);
+                        break;
+                    }
+                }
+            }
+
+            DkimCanonical.Header(System.Text.Encoding.ASCII.GetBytes(unsigned), canonical, last: true);
+            SHA256.HashData(canonical.Written, hash);
+            signatures.Add(System.Text.Encoding.ASCII.GetBytes(unsigned + Convert.ToBase64String(key.Sign(hash)) + "\r\n"));
+        }
+
+        // As MimeKit did: each signature goes on top, so the last key's is first.
+        foreach (var signature in signatures)
+        {
+            message.Insert(0, signature);
+            headerLength += signature.Length;
+        }
+
+        return headerLength;
     }
 
     public void Dispose()
@@ -62,39 +111,67 @@ public sealed class DkimSigning : IDisposable
         }
     }
 
-    private List<DkimSigner> CreateSigners(DkimOptions options, string contentRoot, TimeProvider time)
+    /// <summary>The header block's fields: each name and where the field lies (continuation lines and CRLF included).</summary>
+    private static List<(string Name, (int Start, int Length) Range)> Fields(ReadOnlySpan<byte> header)
     {
-        var signers = new List<DkimSigner>();
+        var fields = new List<(string, (int, int))>(24);
+        var start = 0;
+        while (start < header.Length)
+        {
+            var end = start;
+            do
+            {
+                var lf = header[end..].IndexOf((byte)'\n');
+                end = lf < 0 ? header.Length : end + lf + 1;
+            }
+            while (end < header.Length && header[end] is (byte)' ' or (byte)'\t');
+
+            var field = header[start..end];
+            var colon = field.IndexOf((byte)':');
+            fields.Add((System.Text.Encoding.ASCII.GetString(field[..Math.Max(colon, 0)]).TrimEnd(), (start, end - start)));
+            start = end;
+        }
+
+        return fields;
+    }
+
+    private List<DkimKey> CreateKeys(DkimOptions options, string contentRoot)
+    {
+        var keys = new List<DkimKey>();
         if (!options.IsEnabled)
         {
-            return signers;
+            return keys;
         }
 
         var domain = options.NormalizedDomain;
         var rsa = Read(DkimKeys.ReadRsa("Dkim:PrivateKeyPath", ContentRoot.Combine(contentRoot, options.PrivateKeyPath!)));
         var pool = new RsaSignerPool(rsa);
         _owned.Add(pool);
-        // MimeKit's signer wants the key as BouncyCastle's too; it is only kept, the signing runs in RsaSignerPool.
-        var bouncyCastleKey = DotNetUtilities.GetRsaKeyPair(rsa.ExportParameters(includePrivateParameters: true)).Private;
-        signers.Add(Relaxed(new RsaSha256DkimSigner(pool, bouncyCastleKey, domain, options.Selector!.Trim(), time)));
+        keys.Add(new DkimKey("rsa-sha256", domain, options.Selector!.Trim(), hash => pool.SignHash(hash)));
 
         if (options.HasEd25519)
         {
             var ed25519 = Read(DkimKeys.ReadEd25519("Dkim:Ed25519PrivateKeyPath", ContentRoot.Combine(contentRoot, options.Ed25519PrivateKeyPath!)));
-            signers.Add(Relaxed(new TimedDkimSigner(ed25519, domain, options.Ed25519Selector!.Trim(), DkimSignatureAlgorithm.Ed25519Sha256, time)));
+            keys.Add(new DkimKey("ed25519-sha256", domain, options.Ed25519Selector!.Trim(), hash => SignEd25519(ed25519, hash)));
         }
 
-        return signers;
+        return keys;
+    }
+
+    /// <summary>Ed25519 (PureEdDSA) over the SHA-256 of the signed data (RFC 8463, 3).</summary>
+    private static byte[] SignEd25519(Ed25519PrivateKeyParameters key, ReadOnlySpan<byte> hash)
+    {
+        var signer = new Ed25519Signer();
+        signer.Init(true, key);
+        signer.BlockUpdate(hash);
+        return signer.GenerateSignature();
     }
 
     private static TKey Read<TKey>(DkimKeyResult<TKey> result)
         where TKey : class =>
         result.Key ?? throw new OptionsValidationException(DkimOptions.Section, typeof(DkimOptions), [result.Error!]);
 
-    private static DkimSigner Relaxed(DkimSigner signer)
-    {
-        signer.HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed;
-        signer.BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed;
-        return signer;
-    }
+    private delegate byte[] HashSigner(ReadOnlySpan<byte> hash);
+
+    private sealed record DkimKey(string Algorithm, string Domain, string Selector, HashSigner Sign);
 }
