@@ -32,7 +32,7 @@ public class ExportCommandTests
             rows[1]);
         Assert.Equal(
             ["bert@example.org", "en", "instagram", "", "confirmed", "2024-05-10T12:00:00.000Z", "2024-04-02T08:00:00.250Z", "",
-                "import", "Messe, Stand 4", "2024-04-02T08:00:00.250Z", "", "", "", "", "", "", ""],
+                "import", "Messe, Stand 4", "2024-04-02T08:00:00.250Z", "", "", "", "", "", "", "", "meta-ai-objection", "campaign"],
             rows[2]);
         Assert.Equal(3, rows.Count);
     }
