@@ -147,18 +147,13 @@ public sealed partial class CampaignCatalog
 
 /// <summary>
 /// Makes <c>IOptions&lt;CampaignOptions&gt;</c> the catalog's default campaign (with several and no default, the first:
-/// only its engine settings are then meant), after checking every campaign: a wrong setting anywhere stops the start
-/// with messages naming the keys.
+/// only its engine settings are then meant). The catalog is checked where it is built (<see cref="CampaignCatalog.ReadChecked"/>),
+/// so a wrong setting anywhere stops the start with messages naming the keys.
 /// </summary>
 internal sealed class CampaignOptionsFactory(CampaignCatalog catalog, ILogger<CampaignCatalog> logger) : IOptionsFactory<CampaignOptions>
 {
     public CampaignOptions Create(string name)
     {
-        if (catalog.Problems() is { Count: > 0 } problems)
-        {
-            throw new OptionsValidationException(name, typeof(CampaignOptions), problems);
-        }
-
         if (catalog.OldFormKeys.Count > 0)
         {
             CampaignsLog.OldCampaignForm(logger, string.Join(", ", catalog.OldFormKeys), catalog.Default?.Name ?? "");

@@ -84,8 +84,11 @@ public sealed class CampaignOptions : IValidatableObject
     private static TimeZoneInfo? FindZone(string id) => TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) ? zone : null;
 
     /// <summary>Every mail of the campaign, by template name: the confirmation request, then the mailings (lower-case).</summary>
-    public IReadOnlyList<string> Mails =>
+    /// <remarks>Read per message (the renderer checks the name): built once, after the settings are bound.</remarks>
+    public IReadOnlyList<string> Mails => _mails ??=
         [Rendering.Mailings.Confirm, .. InviteStandingList ? [Rendering.Mailings.Invite] : Array.Empty<string>(), .. Mailings.Keys.Select(m => m.ToLowerInvariant()).Order(StringComparer.Ordinal)];
+
+    private IReadOnlyList<string>? _mails;
 
     /// <summary>Whether <paramref name="mailing"/> goes out at the launch (the mail that carries the calendar file).</summary>
     public bool IsLaunch(string mailing) => Mailings.TryGetValue(mailing, out var options) && options.WhenFor(mailing) == MailingWhen.Launch;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Microsoft.Extensions.Options;
 
 namespace Mailer.Campaigns;
 
@@ -33,13 +32,8 @@ public sealed record ScheduledMailing(string Campaign, string Mailing, DateTimeO
 /// time until the next of them is due or the deadline passes, whichever comes first; a one-off (<c>At</c>) until the
 /// deadline, or for good when it is after it.
 /// </summary>
-public sealed class CampaignSchedule(IOptions<CampaignOptions> options)
+public static class CampaignSchedule
 {
-    public IReadOnlyList<ScheduledMailing> Build(DateTimeOffset launch) => For(options.Value, launch);
-
-    /// <summary>The launch as configured (<c>LaunchAt</c>), or null when it is the first start.</summary>
-    public DateTimeOffset? ConfiguredLaunch => options.Value.LaunchAtUtc;
-
     public static IReadOnlyList<ScheduledMailing> For(CampaignOptions campaign, DateTimeOffset launch)
     {
         var deadline = campaign.DeadlineUtc;

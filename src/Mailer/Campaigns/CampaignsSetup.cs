@@ -30,7 +30,6 @@ public static class CampaignsSetup
 
         services.AddSingleton<DeliveryLedger>();
         services.AddSingleton<LedgerReadings>();
-        services.AddSingleton<CampaignSchedule>();
         services.AddSingleton<CampaignClock>();
         services.AddSingleton<DashboardAccess>();
         services.AddTransient<DispatchJob>();

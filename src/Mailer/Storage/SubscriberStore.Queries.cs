@@ -77,6 +77,11 @@ public sealed partial class SubscriberStore
         RETURNING id
         """;
 
+    // That a campaign's invitation went out (its moment), so a later dispatch does not invite again.
+    private const string RecordInvited = "INSERT INTO campaign_state (name, value) VALUES (@Name, @Value) ON CONFLICT (name) DO NOTHING";
+
+    private const string CountInvited = "SELECT COUNT(*) FROM campaign_state WHERE name = @Name";
+
     // The proof behind an invitation: the standing-list consent it rests on (its text version), confirmed by the click.
     private const string InsertInvitationConsent = """
         INSERT INTO consents (subscriber_id, source, consent_text_version, given_at, purpose)

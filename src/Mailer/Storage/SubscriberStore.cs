@@ -153,9 +153,8 @@ public sealed partial class SubscriberStore(Database database, StoreCampaign? de
             await connection.ExecuteAsync(Command(InsertInvitationConsent, new { Id = id, parameters.Now }, transaction, cancellationToken));
         }
 
-        await connection.ExecuteAsync(Command("""
-            INSERT INTO campaign_state (name, value) VALUES (@Name, @Value) ON CONFLICT (name) DO NOTHING
-            """, new { Name = "invited:" + campaign, Value = parameters.Now.ToString(System.Globalization.CultureInfo.InvariantCulture) }, transaction, cancellationToken));
+        await connection.ExecuteAsync(Command(RecordInvited,
+            new { Name = InvitedKey(campaign), Value = parameters.Now.ToString(System.Globalization.CultureInfo.InvariantCulture) }, transaction, cancellationToken));
         await transaction.CommitAsync(cancellationToken);
         return invited.Count;
     }
@@ -163,9 +162,10 @@ public sealed partial class SubscriberStore(Database database, StoreCampaign? de
     public async Task<bool> InvitedAsync(string campaign, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        return await connection.ExecuteScalarAsync<long>(Command("SELECT COUNT(*) FROM campaign_state WHERE name = @Name",
-            new { Name = "invited:" + campaign }, null, cancellationToken)) > 0;
+        return await connection.ExecuteScalarAsync<long>(Command(CountInvited, new { Name = InvitedKey(campaign) }, null, cancellationToken)) > 0;
     }
+
+    private static string InvitedKey(string campaign) => "invited:" + campaign;
 
     public async Task<int> UnsubscribeEverywhereAsync(long subscriberId, DateTimeOffset at, CancellationToken cancellationToken)
     {

@@ -1,5 +1,4 @@
 using Mailer.Campaigns;
-using Microsoft.Extensions.Options;
 
 namespace Mailer.Tests.Campaigns;
 
@@ -7,11 +6,19 @@ public class CampaignScheduleTests
 {
     private static readonly DateTimeOffset Launch = new(2024, 5, 1, 10, 0, 0, TimeSpan.Zero);
 
-    private static CampaignSchedule Schedule(DateTime deadline, Action<CampaignOptions>? configure = null)
+    /// <summary>A campaign's schedule for the tests: its mailings from a launch, and its configured launch.</summary>
+    private sealed record TestSchedule(CampaignOptions Campaign)
+    {
+        public IReadOnlyList<ScheduledMailing> Build(DateTimeOffset launch) => CampaignSchedule.For(Campaign, launch);
+
+        public DateTimeOffset? ConfiguredLaunch => Campaign.LaunchAtUtc;
+    }
+
+    private static TestSchedule Schedule(DateTime deadline, Action<CampaignOptions>? configure = null)
     {
         var options = new CampaignOptions { Deadline = deadline.ToString("s", System.Globalization.CultureInfo.InvariantCulture) };
         configure?.Invoke(options);
-        return new CampaignSchedule(Options.Create(options));
+        return new TestSchedule(options);
     }
 
     private static ScheduledMailing Mailing(IEnumerable<ScheduledMailing> schedule, string name) => schedule.Single(m => m.Mailing == name);

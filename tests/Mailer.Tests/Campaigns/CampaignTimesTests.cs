@@ -41,9 +41,9 @@ public sealed class CampaignTimesTests
     [InlineData("2024-05-01T06:00:00-04:00")]
     public void LaunchAt_WithAnOffsetOrAsBerlinWallTime_IsTheSameInstant(string text)
     {
-        var schedule = new CampaignSchedule(Options.Create(Bind(("Campaign:LaunchAt", text))));
+        var campaign = Bind(("Campaign:LaunchAt", text));
 
-        Assert.Equal(new DateTimeOffset(2024, 5, 1, 10, 0, 0, TimeSpan.Zero), schedule.ConfiguredLaunch);
+        Assert.Equal(new DateTimeOffset(2024, 5, 1, 10, 0, 0, TimeSpan.Zero), campaign.LaunchAtUtc);
     }
 
     [Theory]
