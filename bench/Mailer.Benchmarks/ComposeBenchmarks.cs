@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Mailer.Delivery;
+using Mailer.Links;
 using Mailer.Rendering;
 using Mailer.Subscribers;
 using Microsoft.AspNetCore.Builder;

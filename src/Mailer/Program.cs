@@ -3,8 +3,12 @@ using Mailer.Campaigns;
 using Mailer.Cli;
 using Mailer.Delivery;
 using Mailer.Hosting;
+using Mailer.Links;
 using Mailer.Observability;
+using Mailer.OperatorData;
+using Mailer.Pages;
 using Mailer.Rendering;
+using Mailer.Signups;
 using Mailer.Storage;
 using Mailer.Subscribers;
 
@@ -22,6 +26,10 @@ builder.AddStorage();
 builder.AddRendering();
 builder.AddDelivery();
 builder.AddSubscribers();
+builder.AddPages();
+builder.AddSignup();
+builder.AddLinks();
+builder.AddOperatorData();
 builder.AddCampaigns(runJobs: command is null);
 builder.AddBounces(runJobs: command is null);
 builder.AddObservability();
@@ -35,7 +43,8 @@ if (command is not null)
 
 app.MapMailerHosting();
 app.MapStorage();
-app.MapSubscribers();
+app.MapSignup();
+app.MapLinks();
 app.MapCampaigns();
 app.MapBounces();
 app.MapObservability();

@@ -1,8 +1,8 @@
 using Hangfire;
+using Mailer.Delivery;
 using MailKit;
 using MailKit.Net.Imap;
 using MailKit.Search;
-using Mailer.Delivery;
 using Microsoft.Extensions.Options;
 
 namespace Mailer.Bounces;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Mailer.Links;
 using Mailer.Subscribers;
 using Microsoft.Extensions.Options;
 

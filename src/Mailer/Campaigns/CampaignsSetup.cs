@@ -3,6 +3,7 @@ using Hangfire.AspNetCore;
 using Mailer.Cli;
 using Mailer.Dashboard;
 using Mailer.Delivery;
+using Mailer.Signups;
 using Mailer.Storage;
 using Microsoft.Extensions.Options;
 
@@ -69,7 +70,7 @@ public static class CampaignsSetup
             services.AddHangfireServer((provider, server) =>
             {
                 server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:confirm";
-                server.Queues = [Subscribers.ConfirmMailJob.Queue];
+                server.Queues = [Signups.ConfirmMailJob.Queue];
                 server.WorkerCount = provider.GetRequiredService<IOptions<HangfireOptions>>().Value.WorkerCount ?? 2;
                 server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
             });

@@ -1,6 +1,7 @@
 using Hangfire;
 using Mailer.Bounces;
 using Mailer.Delivery;
+using Mailer.Signups;
 using Mailer.Storage;
 using Mailer.Subscribers;
 using Microsoft.Extensions.Options;

@@ -1,4 +1,5 @@
 using Mailer.Cli;
+using Mailer.Signups;
 using Mailer.Subscribers;
 using Microsoft.Extensions.Options;
 

@@ -2,6 +2,7 @@ using Hangfire.Dashboard;
 using Hangfire.Dashboard.Pages;
 using Mailer.Campaigns;
 using Mailer.Observability;
+using Mailer.Signups;
 using Mailer.Storage;
 using Mailer.Subscribers;
 using Microsoft.AspNetCore.Antiforgery;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Mailer.Campaigns;
+using Mailer.Signups;
 using Mailer.Subscribers;
 using Microsoft.Extensions.Options;
 

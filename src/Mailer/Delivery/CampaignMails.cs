@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Mailer.Campaigns;
+using Mailer.Links;
 using Mailer.Rendering;
 using Mailer.Subscribers;
 using Microsoft.Extensions.Options;

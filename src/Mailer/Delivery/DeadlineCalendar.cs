@@ -1,12 +1,12 @@
 using System.Globalization;
 using System.Text;
 using Ical.Net;
-using Calendar = Ical.Net.Calendar;
 using Ical.Net.CalendarComponents;
 using Ical.Net.DataTypes;
 using Ical.Net.Serialization;
 using Mailer.Campaigns;
 using MimeKit;
+using Calendar = Ical.Net.Calendar;
 
 namespace Mailer.Delivery;
 

@@ -1,3 +1,4 @@
+using Mailer.Links;
 using Mailer.Rendering;
 using Mailer.Subscribers;
 

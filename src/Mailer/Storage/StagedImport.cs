@@ -1,3 +1,4 @@
+using Mailer.OperatorData;
 using Mailer.Subscribers;
 using Npgsql;
 using NpgsqlTypes;

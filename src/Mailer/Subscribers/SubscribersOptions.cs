@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Mailer.Rendering;
-using Mailer.Subscribers.Embedding;
+using Mailer.Signups.Embedding;
 
 namespace Mailer.Subscribers;
 

@@ -1,10 +1,10 @@
 using Dapper;
-using MailKit;
-using MailKit.Net.Imap;
-using MailKit.Search;
 using Mailer.Bounces;
 using Mailer.Storage;
 using Mailer.Tests.Support;
+using MailKit;
+using MailKit.Net.Imap;
+using MailKit.Search;
 using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
 

@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using MimeKit;
-using static Mailer.Tests.Subscribers.TestSteps;
+using static Mailer.Tests.Signups.TestSteps;
 
 namespace Mailer.Tests.Bounces;
 

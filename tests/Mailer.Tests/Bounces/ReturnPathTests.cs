@@ -1,4 +1,5 @@
 using Mailer.Bounces;
+using Mailer.Links;
 using Mailer.Subscribers;
 using Microsoft.Extensions.Options;
 

@@ -1,7 +1,7 @@
 using Mailer.Campaigns;
 using Mailer.Storage;
 using Mailer.Subscribers;
-using Mailer.Tests.Subscribers;
+using Mailer.Tests.OperatorData;
 using Mailer.Tests.Support;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

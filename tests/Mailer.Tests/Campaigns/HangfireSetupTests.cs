@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using Hangfire;
 using Hangfire.InMemory;
 using Mailer.Campaigns;
-using Mailer.Tests.Subscribers;
+using Mailer.Tests.Signups;
 using Mailer.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

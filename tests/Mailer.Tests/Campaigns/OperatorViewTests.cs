@@ -1,10 +1,10 @@
+using Mailer.Campaigns;
 using Mailer.Cli;
 using Mailer.Tests.Support;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
-using Mailer.Campaigns;
 
 namespace Mailer.Tests.Campaigns;
 

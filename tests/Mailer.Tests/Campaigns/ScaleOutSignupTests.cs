@@ -1,8 +1,7 @@
 using System.Net;
 using Mailer.Subscribers;
-using Mailer.Tests.Subscribers;
 using Mailer.Tests.Support;
-using static Mailer.Tests.Subscribers.TestSteps;
+using static Mailer.Tests.Signups.TestSteps;
 
 namespace Mailer.Tests.Campaigns;
 

@@ -5,7 +5,7 @@ using Mailer.Tests.Campaigns;
 using Mailer.Tests.Observability;
 using Mailer.Tests.Support;
 using Microsoft.AspNetCore.Mvc.Testing.Handlers;
-using static Mailer.Tests.Subscribers.TestSteps;
+using static Mailer.Tests.Signups.TestSteps;
 
 namespace Mailer.Tests.Dashboard;
 

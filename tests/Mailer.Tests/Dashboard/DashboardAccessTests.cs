@@ -4,7 +4,7 @@ using System.Text;
 using Mailer.Tests.Campaigns;
 using Mailer.Tests.Hosting;
 using Mailer.Tests.Support;
-using static Mailer.Tests.Subscribers.TestSteps;
+using static Mailer.Tests.Signups.TestSteps;
 
 namespace Mailer.Tests.Dashboard;
 

@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using Mailer.Tests.Campaigns;
 using Mailer.Tests.Support;
-using static Mailer.Tests.Subscribers.TestSteps;
+using static Mailer.Tests.Signups.TestSteps;
 
 namespace Mailer.Tests.Dashboard;
 

@@ -1,10 +1,10 @@
 using System.Text.RegularExpressions;
 using Mailer.Cli;
 using Mailer.Delivery;
-using Mailer.Hosting;
-using Microsoft.AspNetCore.Builder;
 using Mailer.Delivery.Dkim;
+using Mailer.Hosting;
 using Mailer.Tests.Support;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Mailer.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
-using static Mailer.Tests.Subscribers.TestSteps;
+using static Mailer.Tests.Signups.TestSteps;
 
 namespace Mailer.Tests.Hosting;
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using Mailer.Tests.Support;
-using static Mailer.Tests.Subscribers.TestSteps;
+using static Mailer.Tests.Signups.TestSteps;
 
 namespace Mailer.Tests.Observability;
 

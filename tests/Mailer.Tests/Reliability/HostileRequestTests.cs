@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using Dapper;
 using Mailer.Campaigns;
+using Mailer.Links;
 using Mailer.Storage;
 using Mailer.Subscribers;
 using Mailer.Tests.Support;

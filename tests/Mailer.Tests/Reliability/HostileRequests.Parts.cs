@@ -1,6 +1,8 @@
 using System.Buffers.Text;
 using System.Text;
 using System.Text.Json;
+using Mailer.Links;
+using Mailer.Signups;
 using Mailer.Subscribers;
 
 namespace Mailer.Tests.Reliability;

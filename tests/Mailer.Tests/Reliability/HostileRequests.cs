@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Mailer.Links;
 using Mailer.Subscribers;
 
 namespace Mailer.Tests.Reliability;

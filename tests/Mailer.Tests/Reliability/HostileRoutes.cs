@@ -2,8 +2,8 @@ using System.Reflection;
 using System.Text.RegularExpressions;
 using Hangfire.Dashboard;
 using Microsoft.AspNetCore.Routing;
-using RouteCollection = Hangfire.Dashboard.RouteCollection;
 using Microsoft.Extensions.DependencyInjection;
+using RouteCollection = Hangfire.Dashboard.RouteCollection;
 
 namespace Mailer.Tests.Reliability;
 

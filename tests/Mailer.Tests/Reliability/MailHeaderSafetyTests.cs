@@ -3,7 +3,7 @@ using System.Net;
 using System.Text;
 using Mailer.Tests.Support;
 using MimeKit;
-using static Mailer.Tests.Subscribers.TestSteps;
+using static Mailer.Tests.Signups.TestSteps;
 
 namespace Mailer.Tests.Reliability;
 

@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Mailer.Subscribers;
 using Mailer.Tests.Support;
-using static Mailer.Tests.Subscribers.TestSteps;
+using static Mailer.Tests.Signups.TestSteps;
 
 namespace Mailer.Tests.Reliability;
 

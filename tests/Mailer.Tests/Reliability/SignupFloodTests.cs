@@ -3,7 +3,7 @@ using Mailer.Subscribers;
 using Mailer.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
-using static Mailer.Tests.Subscribers.TestSteps;
+using static Mailer.Tests.Signups.TestSteps;
 
 namespace Mailer.Tests.Reliability;
 

@@ -1,9 +1,10 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
+using Mailer.Links;
 using Mailer.Subscribers;
 using Mailer.Tests.Campaigns;
-using Mailer.Tests.Subscribers;
+using Mailer.Tests.Signups;
 using Mailer.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;

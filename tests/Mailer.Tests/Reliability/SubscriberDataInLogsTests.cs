@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Mailer.Tests.Campaigns;
-using Mailer.Tests.Subscribers;
+using Mailer.Tests.Signups;
 using Mailer.Tests.Support;
 using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 using Microsoft.AspNetCore.TestHost;

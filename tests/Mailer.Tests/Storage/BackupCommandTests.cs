@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using Dapper;
-using Mailer.Tests.Campaigns;
 using Mailer.Cli;
 using Mailer.Storage;
+using Mailer.Tests.Campaigns;
 using Mailer.Tests.Support;
 using Microsoft.Data.Sqlite;
 
