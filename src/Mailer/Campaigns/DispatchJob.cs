@@ -91,7 +91,8 @@ public sealed class DispatchJob(
 
     /// <summary>
     /// A campaign with <c>InviteStandingList</c>, once its launch is due (and until its deadline): the people of the standing
-    /// list become pending subscriptions whose confirmation mail is the invitation; the confirmation sweep sends those.
+    /// list become pending subscriptions whose confirmation mail is the invitation, queued here in jobs of
+    /// <see cref="ConfirmationQueue.MaxBatch"/>. A job lost before it ran is queued again by the confirmation sweep.
     /// </summary>
     private async Task InviteStandingListAsync(CancellationToken cancellationToken)
     {
@@ -102,7 +103,12 @@ public sealed class DispatchJob(
             if (now >= launch && !await subscribers.InvitedAsync(campaign.Name, cancellationToken))
             {
                 var invited = await subscribers.InviteStandingListAsync(campaign.Name, [.. campaign.Platforms.Keys.Select(p => p.ToLowerInvariant())], now, cancellationToken);
-                CampaignsLog.StandingListInvited(logger, campaign.Name, invited);
+                foreach (var chunk in invited.Chunk(ConfirmationQueue.MaxBatch))
+                {
+                    jobs.Enqueue<ConfirmMailJob>(job => job.SendAsync(chunk, CancellationToken.None));
+                }
+
+                CampaignsLog.StandingListInvited(logger, campaign.Name, invited.Count);
             }
         }
     }

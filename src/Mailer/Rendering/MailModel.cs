@@ -75,9 +75,9 @@ internal sealed class MailModel
         var (daysLeft, afterDeadline) = Day(now);
         var platforms = ChosenPlatforms(recipient, links);
         string? confirmUrl = null;
-        if (mailing == Mailings.Confirm)
+        if (mailing is Mailings.Confirm or Mailings.Invite)
         {
-            confirmUrl = OneLine(links.ConfirmUrl ?? throw new ArgumentException("The confirm mail needs a ConfirmUrl.", nameof(links)));
+            confirmUrl = OneLine(links.ConfirmUrl ?? throw new ArgumentException($"The {mailing} mail needs a ConfirmUrl.", nameof(links)));
         }
 
         var email = OneLine(recipient.Email);

@@ -12,7 +12,7 @@ public sealed record Recipient(long SubscriberId, string Email, string Locale, I
 }
 
 /// <summary>The links a mail may carry, built by the service (never taken from input).</summary>
-/// <param name="ConfirmUrl">Only for the <c>confirm</c> mail.</param>
+/// <param name="ConfirmUrl">Only for the <c>confirm</c> and <c>invite</c> mails.</param>
 /// <param name="UnsubscribeUrl">The one-click unsubscribe page.</param>
 /// <param name="PlatformUrls">Per platform, the tracked link that redirects to its objection form.</param>
 /// <param name="DoneUrls">Per platform, the page where the subscriber marks it done.</param>

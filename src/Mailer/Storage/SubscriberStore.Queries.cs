@@ -67,9 +67,10 @@ public sealed partial class SubscriberStore
 
     // A new campaign's invitation: everyone on the standing list (in any other campaign, not stopped), once, as a
     // pending subscription whose confirmation mail is the invitation. Their language is that of their latest subscription.
+    // The caller queues the mails at once; should that fail, the confirmation sweep finds them as it finds lost ones.
     private const string InviteStandingList = """
-        INSERT INTO subscribers (campaign, email, locale, platforms, status, created_at, confirm_requested_at, invited_at)
-        SELECT @Campaign, p.email, p.locale, @Platforms, 'pending', @Now, @Now, @Now
+        INSERT INTO subscribers (campaign, email, locale, platforms, status, created_at, confirm_requested_at, confirm_enqueued_at, invited_at)
+        SELECT @Campaign, p.email, p.locale, @Platforms, 'pending', @Now, @Now, @Now, @Now
         FROM subscribers p
         WHERE p.standing_list_at IS NOT NULL AND p.suppressed_at IS NULL AND p.campaign <> @Campaign
           AND p.id = (SELECT MAX(q.id) FROM subscribers q WHERE q.email = p.email AND q.standing_list_at IS NOT NULL)
@@ -110,6 +111,19 @@ public sealed partial class SubscriberStore
         """;
 
     private const string LeaveStandingList = "UPDATE subscribers SET standing_list_at = NULL WHERE id = @Id";
+
+    // Unsubscribing from an invitation never accepted says "stop inviting me": the address leaves the standing list, in
+    // every campaign it joined it from, and the standing-list consents are withdrawn. Its other subscriptions stay.
+    private const string DeclinedInvitation = """
+        SELECT other.id FROM subscribers other JOIN subscribers s ON s.email = other.email
+        WHERE s.id = @Id AND s.invited_at IS NOT NULL AND s.confirmed_at IS NULL
+        """;
+
+    private const string LeaveStandingListIfInvitationDeclined =
+        "UPDATE subscribers SET standing_list_at = NULL WHERE id IN (" + DeclinedInvitation + ")";
+
+    private const string WithdrawStandingListIfInvitationDeclined =
+        "UPDATE consents SET withdrawn_at = @At WHERE purpose = 'standing-list' AND withdrawn_at IS NULL AND subscriber_id IN (" + DeclinedInvitation + ")";
 
     private const string InsertLinkEventUnlessUnsubscribed = """
         INSERT INTO link_events (subscriber_id, kind, platform, at, client_ip, user_agent)

@@ -135,13 +135,15 @@ public sealed partial class SubscriberStore(Database database, StoreCampaign? de
         if (changed)
         {
             await connection.ExecuteAsync(Command(WithdrawOpenConsents, parameters, transaction, cancellationToken));
+            await connection.ExecuteAsync(Command(WithdrawStandingListIfInvitationDeclined, parameters, transaction, cancellationToken));
+            await connection.ExecuteAsync(Command(LeaveStandingListIfInvitationDeclined, parameters, transaction, cancellationToken));
         }
 
         await transaction.CommitAsync(cancellationToken);
         return changed;
     }
 
-    public async Task<int> InviteStandingListAsync(string campaign, IReadOnlyCollection<string> platforms, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<long>> InviteStandingListAsync(string campaign, IReadOnlyCollection<string> platforms, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var parameters = new { Campaign = campaign, Platforms = string.Join(',', platforms), Now = now.ToUnixTimeMilliseconds() };
         await using var connection = await database.OpenAsync(cancellationToken);
@@ -156,7 +158,7 @@ public sealed partial class SubscriberStore(Database database, StoreCampaign? de
         await connection.ExecuteAsync(Command(RecordInvited,
             new { Name = InvitedKey(campaign), Value = parameters.Now.ToString(System.Globalization.CultureInfo.InvariantCulture) }, transaction, cancellationToken));
         await transaction.CommitAsync(cancellationToken);
-        return invited.Count;
+        return invited;
     }
 
     public async Task<bool> InvitedAsync(string campaign, CancellationToken cancellationToken)

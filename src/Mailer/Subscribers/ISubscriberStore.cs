@@ -21,9 +21,9 @@ public interface ISubscriberStore
     /// <summary>The subscriber of <paramref name="campaign"/> (default: the default campaign) with this address.</summary>
     /// <summary>
     /// Invites the standing list to <paramref name="campaign"/>, once: a pending subscription for each person on it who is
-    /// not in the campaign yet, whose confirmation mail is the invitation. Returns how many were invited.
+    /// not in the campaign yet, whose confirmation mail is the invitation, marked as queued now. Returns the new subscriptions, for the caller to queue their mails.
     /// </summary>
-    Task<int> InviteStandingListAsync(string campaign, IReadOnlyCollection<string> platforms, DateTimeOffset now, CancellationToken cancellationToken);
+    Task<IReadOnlyList<long>> InviteStandingListAsync(string campaign, IReadOnlyCollection<string> platforms, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Whether the standing list was invited to <paramref name="campaign"/> already.</summary>
     Task<bool> InvitedAsync(string campaign, CancellationToken cancellationToken);

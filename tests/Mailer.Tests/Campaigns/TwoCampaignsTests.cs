@@ -89,10 +89,9 @@ public sealed class TwoCampaignsTests : IAsyncLifetime
 
     private Dictionary<string, string?> Settings()
     {
-        // The next campaign's templates: a copy of the guide's, in a templates folder of the test's own.
-        var templates = TestPaths.NewTemporaryDirectory("templates");
-        Copy(TestPaths.Templates, templates);
-        Copy(Path.Combine(TestPaths.Templates, Meta), Path.Combine(templates, Next));
+        // The next campaign's templates: a copy of the guide's, with a one-off of its own.
+        var templates = CampaignTemplates.WithCopy(Meta, Next);
+        AddOneOff(Path.Combine(templates, Next));
         return new()
         {
             ["Rendering:TemplateDirectory"] = templates,
@@ -108,32 +107,15 @@ public sealed class TwoCampaignsTests : IAsyncLifetime
         };
     }
 
-    private static void Copy(string from, string to)
+    private static void AddOneOff(string campaign)
     {
-        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        foreach (var locale in new[] { "de", "en" })
         {
-            var target = Path.Combine(to, Path.GetRelativePath(from, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target, overwrite: true);
-        }
-
-        if (Path.GetFileName(to) == Next)
-        {
-            foreach (var locale in new[] { "de", "en" })
+            foreach (var part in new[] { "subject", "html", "txt" })
             {
-                foreach (var part in new[] { "subject", "html", "txt" })
-                {
-                    // The one-off: the final reminder's words will do for the test.
-                    File.Copy(Path.Combine(to, locale, $"reminder-final.{part}.sbn"), Path.Combine(to, locale, $"form-moved.{part}.sbn"));
-                }
-
-                foreach (var unused in new[] { "reminder-week" })
-                {
-                    foreach (var part in new[] { "subject", "html", "txt" })
-                    {
-                        File.Delete(Path.Combine(to, locale, $"{unused}.{part}.sbn"));
-                    }
-                }
+                // The one-off: the final reminder's words will do for the test.
+                File.Copy(Path.Combine(campaign, locale, $"reminder-final.{part}.sbn"), Path.Combine(campaign, locale, $"form-moved.{part}.sbn"));
+                File.Delete(Path.Combine(campaign, locale, $"reminder-week.{part}.sbn"));
             }
         }
     }

@@ -26,16 +26,17 @@ public sealed class StandingListTests
         var subscribers = new SubscriberStore(store.Database);
         var anna = await SignUpAndConfirmAsync(subscribers, "anna@example.org", standingList: true);
         var bert = await SignUpAndConfirmAsync(subscribers, "bert@example.org", standingList: false);
+        var cora = await SignUpAndConfirmAsync(subscribers, "cora@example.org", standingList: true);
 
         var consents = await subscribers.ConsentsAsync(anna, Cancel);
         Assert.Equal(2, consents.Count);
         Assert.All(consents, c => Assert.Equal(Now.AddMinutes(1), c.ConfirmedAt));
         Assert.Single(await subscribers.ConsentsAsync(bert, Cancel));
-        Assert.Equal(["anna@example.org"], await QueryAsync<string>(store, "SELECT email FROM subscribers WHERE standing_list_at IS NOT NULL"));
+        Assert.Equal(["anna@example.org", "cora@example.org"], await QueryAsync<string>(store, "SELECT email FROM subscribers WHERE standing_list_at IS NOT NULL ORDER BY email"));
 
         Assert.False(await subscribers.InvitedAsync(Next, Cancel));
-        Assert.Equal(1, await subscribers.InviteStandingListAsync(Next, ["tiktok"], Now.AddDays(1), Cancel));
-        Assert.Equal(0, await subscribers.InviteStandingListAsync(Next, ["tiktok"], Now.AddDays(1), Cancel));
+        Assert.Equal(2, (await subscribers.InviteStandingListAsync(Next, ["tiktok"], Now.AddDays(1), Cancel)).Count);
+        Assert.Empty(await subscribers.InviteStandingListAsync(Next, ["tiktok"], Now.AddDays(1), Cancel));
         Assert.True(await subscribers.InvitedAsync(Next, Cancel));
 
         var invited = (await subscribers.FindByEmailAsync("anna@example.org", Cancel, Next))!;
@@ -51,9 +52,17 @@ public sealed class StandingListTests
         Assert.Equal(ConfirmOutcome.Confirmed, await subscribers.ConfirmAsync(invited.Id, Now.AddDays(2), "192.0.2.9", Cancel));
         Assert.Equal(SubscriberStatus.Confirmed, (await subscribers.FindAsync(invited.Id, Cancel))!.Status);
 
+        // Unsubscribing from the invitation, never accepted, says "stop inviting me": off the standing list, the rest stays.
+        var coraInvited = (await subscribers.FindByEmailAsync("cora@example.org", Cancel, Next))!;
+        Assert.True(await subscribers.UnsubscribeAsync(coraInvited.Id, Now.AddDays(2), Cancel));
+        Assert.Equal(["anna@example.org"], await QueryAsync<string>(store, "SELECT email FROM subscribers WHERE standing_list_at IS NOT NULL ORDER BY email"));
+        Assert.Equal(SubscriberStatus.Confirmed, (await subscribers.FindAsync(cora, Cancel))!.Status);
+        Assert.All((await subscribers.ConsentsAsync(cora, Cancel)).Where(c => c.ConsentTextVersion.StartsWith("standing-list/", StringComparison.Ordinal)),
+            c => Assert.Equal(Now.AddDays(2), c.WithdrawnAt));
+
         // Leaving everything also leaves the standing list: the next campaign invites nobody.
         await subscribers.UnsubscribeEverywhereAsync(anna, Now.AddDays(3), Cancel);
-        Assert.Equal(0, await subscribers.InviteStandingListAsync("another-2026", ["facebook"], Now.AddDays(4), Cancel));
+        Assert.Empty(await subscribers.InviteStandingListAsync("another-2026", ["facebook"], Now.AddDays(4), Cancel));
     }
 
     private static async Task<long> SignUpAndConfirmAsync(SubscriberStore subscribers, string email, bool standingList)
