@@ -54,7 +54,7 @@ public sealed class DispatchJob(
                 const string reason = "skipped: its moment passed before it could be sent";
                 var recorded = await ledger.CreateRowsAsync(mailing.Campaign, mailing.Mailing, mailing.Due, "skipped", reason, now, cancellationToken);
                 recorded += await ledger.SkipUnsentAsync(mailing.Campaign, mailing.Mailing, now, reason, cancellationToken);
-                metrics.Messages(mailing.Mailing, "skipped", recorded);
+                metrics.Messages(mailing.Campaign, mailing.Mailing, "skipped", recorded);
                 if (recorded > 0)
                 {
                     CampaignsLog.MailingPassed(logger, mailing.Mailing, recorded);

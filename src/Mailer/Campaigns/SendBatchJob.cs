@@ -164,7 +164,7 @@ public sealed class SendBatchJob(
                     // Shutting down, or the server is not taking mail: the rest goes back to the queue untried.
                     var notBefore = cancellationToken.IsCancellationRequested ? now : now + campaign.RetryBaseDelay;
                     await ledger.RecordAsync(db, owner, [.. rows.Skip(next).Select(r => DeliveryOutcome.Requeued(r.Id, attempted: false, now, notBefore, reply: null))]);
-                    metrics.Messages(mailing.Mailing, "queued", rows.Count - next);
+                    metrics.Messages(mailing.Campaign, mailing.Mailing, "queued", rows.Count - next);
                     CampaignsLog.BatchStopped(logger, mailing.Mailing, rows.Count - next, cancellationToken.IsCancellationRequested);
                     return false;
                 }
@@ -184,7 +184,7 @@ public sealed class SendBatchJob(
                     long[] inHand = [.. rows.Skip(next).Select(r => r.Id)];
                     if (await ledger.RenewLeaseAsync(owner, inHand, now + campaign.LeaseDuration, CancellationToken.None) < inHand.Length)
                     {
-                        metrics.Messages(mailing.Mailing, "queued", await ledger.RecordAsync(db, owner, [.. inHand.Select(id => DeliveryOutcome.Requeued(id, attempted: false, now, now, reply: null))]));
+                        metrics.Messages(mailing.Campaign, mailing.Mailing, "queued", await ledger.RecordAsync(db, owner, [.. inHand.Select(id => DeliveryOutcome.Requeued(id, attempted: false, now, now, reply: null))]));
                         CampaignsLog.LeaseLost(logger, mailing.Mailing, inHand.Length);
                         return false;
                     }
@@ -201,7 +201,7 @@ public sealed class SendBatchJob(
                 await ledger.RecordAsync(db, owner, outcome);
                 unrecorded = null;
                 progress.Add(mailing.Mailing, outcome);
-                metrics.Messages(mailing.Mailing, outcome.Status);
+                metrics.Messages(mailing.Campaign, mailing.Mailing, outcome.Status);
                 next++;
                 _refusedSinceCheck += result == SendOutcome.Permanent ? 1 : 0;
                 consecutiveTransient = result switch
@@ -222,7 +222,7 @@ public sealed class SendBatchJob(
                 () => time.GetUtcNow() >= leaseUntil, logger, cancellationToken) && unrecorded is not null)
             {
                 progress.Add(mailing.Mailing, unrecorded);
-                metrics.Messages(mailing.Mailing, unrecorded.Status);
+                metrics.Messages(mailing.Campaign, mailing.Mailing, unrecorded.Status);
             }
 
             return false;

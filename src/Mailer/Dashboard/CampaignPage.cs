@@ -92,7 +92,7 @@ internal sealed class CampaignPage : IDashboardDispatcher
                 var failures = await readings.LastFailuresAsync(mailing.Campaign, mailing.Mailing, FailuresShown, cancel);
                 mailings.Add(new(mailing, Local(mailing.Due),
                     counts.GetValueOrDefault((mailing.Campaign, mailing.Mailing)) ?? new MailingCounts { Campaign = mailing.Campaign, Mailing = mailing.Mailing },
-                    rate.PerSecond(mailing.Mailing), [.. failures.Select(f => (Local(DateTimeOffset.FromUnixTimeMilliseconds(f.UpdatedAt)), f))],
+                    rate.PerSecond(mailing.Campaign, mailing.Mailing), [.. failures.Select(f => (Local(DateTimeOffset.FromUnixTimeMilliseconds(f.UpdatedAt)), f))],
                     await breaker.PausedAsync(mailing.Key, cancel)));
             }
         }

@@ -27,14 +27,14 @@ public sealed class MailerMetrics
             "Signups answered, by outcome: created, still_pending, resubscribed, already_confirmed, rejected, honeypot, rate_limited.");
         _confirmations = meter.CreateCounter<long>("mailer.confirmations", "{confirmation}", "Addresses confirmed with the button of the confirmation mail.");
         _messages = meter.CreateCounter<long>("mailer.messages", "{message}",
-            "Campaign messages finished by mailing and outcome: sent, failed, skipped, requeued (back to the queue for a later try).");
+            "Campaign messages finished by campaign, mailing and outcome: sent, failed, skipped, requeued (back to the queue for a later try).");
         _smtpAnswer = meter.CreateHistogram("mailer.smtp.answer.duration", "s",
             "Time from handing a message to the SMTP server to its answer, by outcome: accepted, refused.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = AnswerBuckets });
         meter.CreateObservableGauge("mailer.ledger.waiting", waiting.Measure, "{row}",
             "Ledger rows not finished yet, by mailing and state (queued, sending); read from the store, at most a few seconds old.");
         meter.CreateObservableGauge("mailer.send.rate", rate.Measure, "{message}/s",
-            "Messages this process sent per second over the last minute, by mailing.");
+            "Messages this process sent per second over the last minute, by campaign and mailing.");
     }
 
     /// <summary>The messages per second of the last minute, also shown on the dashboard's campaign page.</summary>
@@ -53,8 +53,8 @@ public sealed class MailerMetrics
 
     public void Confirmed() => _confirmations.Add(1);
 
-    /// <summary>Counts <paramref name="count"/> ledger rows of <paramref name="mailing"/> that ended as <paramref name="status"/> (<c>queued</c> counts as requeued).</summary>
-    public void Messages(string mailing, string status, long count = 1)
+    /// <summary>Counts <paramref name="count"/> ledger rows of <paramref name="mailing"/> of <paramref name="campaign"/> that ended as <paramref name="status"/> (<c>queued</c> counts as requeued).</summary>
+    public void Messages(string campaign, string mailing, string status, long count = 1)
     {
         if (count <= 0)
         {
@@ -62,10 +62,11 @@ public sealed class MailerMetrics
         }
 
         var outcome = status == "queued" ? "requeued" : status;
-        _messages.Add(count, new KeyValuePair<string, object?>("mailing", mailing), new KeyValuePair<string, object?>("outcome", outcome));
+        _messages.Add(count, new KeyValuePair<string, object?>("campaign", campaign), new KeyValuePair<string, object?>("mailing", mailing),
+            new KeyValuePair<string, object?>("outcome", outcome));
         if (outcome == "sent")
         {
-            Rate.Add(mailing, count);
+            Rate.Add(campaign, mailing, count);
         }
     }
 

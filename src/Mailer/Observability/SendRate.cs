@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 namespace Mailer.Observability;
 
 /// <summary>
-/// Messages this process sent per second over the last minute, per mailing: one counter for each of the last 60
+/// Messages this process sent per second over the last minute, per mailing of a campaign: one counter for each of the last 60
 /// seconds (a ring), summed and divided by 60. A mailing that sent nothing for a minute reads 0.
 /// </summary>
 public sealed class SendRate(TimeProvider time)
@@ -11,16 +11,16 @@ public sealed class SendRate(TimeProvider time)
     private const int WindowSeconds = 60;
 
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, (long[] Second, long[] Count)> _mailings = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Campaign, string Mailing), (long[] Second, long[] Count)> _mailings = [];
 
-    public void Add(string mailing, long count)
+    public void Add(string campaign, string mailing, long count)
     {
         var second = Now();
         lock (_gate)
         {
-            if (!_mailings.TryGetValue(mailing, out var ring))
+            if (!_mailings.TryGetValue((campaign, mailing), out var ring))
             {
-                _mailings[mailing] = ring = (new long[WindowSeconds], new long[WindowSeconds]);
+                _mailings[(campaign, mailing)] = ring = (new long[WindowSeconds], new long[WindowSeconds]);
             }
 
             var slot = (int)(second % WindowSeconds);
@@ -34,13 +34,13 @@ public sealed class SendRate(TimeProvider time)
         }
     }
 
-    /// <summary>Messages per second of <paramref name="mailing"/> over the last minute.</summary>
-    public double PerSecond(string mailing)
+    /// <summary>Messages per second of <paramref name="mailing"/> of <paramref name="campaign"/> over the last minute.</summary>
+    public double PerSecond(string campaign, string mailing)
     {
         var now = Now();
         lock (_gate)
         {
-            if (!_mailings.TryGetValue(mailing, out var ring))
+            if (!_mailings.TryGetValue((campaign, mailing), out var ring))
             {
                 return 0;
             }
@@ -61,13 +61,14 @@ public sealed class SendRate(TimeProvider time)
 
     internal IEnumerable<Measurement<double>> Measure()
     {
-        string[] mailings;
+        (string Campaign, string Mailing)[] mailings;
         lock (_gate)
         {
             mailings = [.. _mailings.Keys];
         }
 
-        return [.. mailings.Select(m => new Measurement<double>(PerSecond(m), new KeyValuePair<string, object?>("mailing", m)))];
+        return [.. mailings.Select(m => new Measurement<double>(PerSecond(m.Campaign, m.Mailing),
+            new KeyValuePair<string, object?>("campaign", m.Campaign), new KeyValuePair<string, object?>("mailing", m.Mailing)))];
     }
 
     private long Now() => time.GetUtcNow().ToUnixTimeSeconds();

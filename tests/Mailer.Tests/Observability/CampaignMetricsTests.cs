@@ -95,7 +95,7 @@ public class CampaignMetricsTests : IAsyncLifetime
             foreach (var status in new[] { "sent", "failed", "skipped" })
             {
                 var expected = ledger.Where(l => l.Mailing == mailing && l.Status == status).Sum(l => l.Count);
-                Assert.True(expected == scrape.Value("mailer_messages_total", ("mailing", mailing), ("outcome", status)),
+                Assert.True(expected == scrape.Value("mailer_messages_total", ("campaign", "meta-ai-objection"), ("mailing", mailing), ("outcome", status)),
                     $"{mailing} {status}: the ledger has {expected}\n{scrape.Text}");
             }
 
@@ -111,7 +111,7 @@ public class CampaignMetricsTests : IAsyncLifetime
             ledger.Where(l => l.Status == "skipped").Sum(l => l.Count),
             requeued.Sum(r => r.Count)));
         Assert.Equal(answered, scrape.Value("mailer_smtp_answer_duration_seconds_count"));
-        Assert.Equal(9 / 60.0, scrape.Value("mailer_send_rate_per_second", ("mailing", "reminder-week")), 6);
+        Assert.Equal(9 / 60.0, scrape.Value("mailer_send_rate_per_second", ("campaign", "meta-ai-objection"), ("mailing", "reminder-week")), 6);
         Assert.Equal(0, scrape.Value("mailer_send_rate_per_second", ("mailing", "announcement")));
         await Eventually.MeetsAsync(async () =>
             {
