@@ -16,7 +16,7 @@ public sealed partial class CampaignCatalog
 
     /// <summary>The keys of the <c>Campaign</c> section that describe a campaign rather than the engine.</summary>
     internal static readonly string[] CampaignKeys =
-        ["Name", "Deadline", "TimeZone", "LaunchAt", "Platforms", "Mailings", "MinGapBetweenMails", "InviteStandingList"];
+        ["Name", "Deadline", "TimeZone", "LaunchAt", "Platforms", "Mailings", "MinGapBetweenMails", "InviteStandingList", "Calendar"];
 
     private readonly Dictionary<string, CampaignOptions> _byName;
 

@@ -62,6 +62,9 @@ public sealed class CampaignOptions : IValidatableObject
     /// <summary>The announcement also goes to the standing list (people who asked to hear of the next deadline), inviting them. Default false.</summary>
     public bool InviteStandingList { get; set; }
 
+    /// <summary>The words of the calendar file with the deadline, attached to the launch mailing.</summary>
+    public CalendarOptions Calendar { get; set; } = new();
+
     /// <summary>How often the dispatcher looks for due mailings. Default 1 minute; seconds that divide a minute, or whole minutes that divide an hour.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMinutes(1);
 
@@ -174,6 +177,11 @@ public sealed class CampaignOptions : IValidatableObject
             {
                 yield return new ValidationResult(problem, [nameof(Mailings)]);
             }
+        }
+
+        foreach (var problem in Calendar.Problems($"{Key}:Calendar"))
+        {
+            yield return new ValidationResult(problem, [nameof(Calendar)]);
         }
 
         if (!IsWholeDivisor(PollInterval))

@@ -17,15 +17,15 @@ namespace Mailer.Delivery;
 /// </summary>
 internal sealed class DeadlineCalendar
 {
-    public const string FileName = "frist-widerspruch-meta-ki.ics";
-    public const string Summary = "Frist: Widerspruch gegen Meta-KI-Training";
-
     private readonly Lazy<(byte[] Bytes, ContentEncoding Encoding)> _file;
 
     private readonly Lazy<byte[]> _part;
 
+    private readonly string _fileName;
+
     public DeadlineCalendar(CampaignOptions campaign, string senderDomain, TimeProvider time)
     {
+        _fileName = campaign.Calendar.FileNameFor(campaign.Name);
         _file = new(() => Build(campaign, senderDomain, time), LazyThreadSafetyMode.ExecutionAndPublication);
         _part = new(() =>
         {
@@ -51,7 +51,7 @@ internal sealed class DeadlineCalendar
         {
             // A read-only view of the shared bytes: nothing is copied per message.
             Content = new MimeContent(new MemoryStream(bytes, writable: false)),
-            ContentDisposition = new ContentDisposition(ContentDisposition.Attachment) { FileName = FileName },
+            ContentDisposition = new ContentDisposition(ContentDisposition.Attachment) { FileName = _fileName },
             ContentTransferEncoding = encoding,
         };
     }
@@ -59,9 +59,7 @@ internal sealed class DeadlineCalendar
     private static (byte[], ContentEncoding) Build(CampaignOptions campaign, string senderDomain, TimeProvider time)
     {
         var deadline = campaign.DeadlineUtc;
-        var local = campaign.DeadlineLocal.ToString("dd.MM.yyyy, HH:mm 'Uhr'", CultureInfo.GetCultureInfo("de-DE"));
-        var description = new StringBuilder()
-            .Append(CultureInfo.InvariantCulture, $"Bis {local} ({campaign.TimeZone}) kannst du widersprechen, dass Meta deine Inhalte für das Training seiner KI nutzt.");
+        var description = new StringBuilder(campaign.Calendar.TextFor(campaign.DeadlineLocal, campaign.TimeZone));
         foreach (var (platform, options) in campaign.Platforms)
         {
             description.Append(CultureInfo.InvariantCulture, $"\n{char.ToUpperInvariant(platform[0])}{platform[1..]}: {options.FormUrl}");
@@ -72,13 +70,13 @@ internal sealed class DeadlineCalendar
             Uid = $"deadline.{campaign.Name}@{senderDomain}",
             DtStamp = new CalDateTime(time.GetUtcNow().UtcDateTime, CalDateTime.UtcTzId),
             DtStart = new CalDateTime(deadline.UtcDateTime, CalDateTime.UtcTzId),
-            Summary = Summary,
+            Summary = campaign.Calendar.TitleFor(campaign.Name),
             Description = description.ToString(),
         };
         deadlineEvent.Alarms.Add(new Alarm
         {
             Action = AlarmAction.Display,
-            Description = Summary,
+            Description = deadlineEvent.Summary,
             Trigger = new Trigger(Duration.FromDays(-1)),
         });
 

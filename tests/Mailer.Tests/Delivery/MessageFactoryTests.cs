@@ -141,7 +141,7 @@ public class MessageFactoryTests
         var deadline = Assert.Single(calendar.Events);
         Assert.Equal(TestOptions.Campaign().DeadlineUtc.UtcDateTime, deadline.DtStart!.AsUtc);
         Assert.Equal(new DateTime(2024, 5, 26, 21, 59, 59, DateTimeKind.Utc), deadline.DtStart.AsUtc);
-        Assert.Equal(DeadlineCalendar.Summary, deadline.Summary);
+        Assert.Equal("Frist: meta-ai-objection", deadline.Summary);
         Assert.Contains(TestOptions.FacebookForm, deadline.Description);
         var alarm = Assert.Single(deadline.Alarms);
         Assert.Equal(AlarmAction.Display, alarm.Action);
