@@ -12,7 +12,12 @@ public readonly record struct DeliveryDecision(bool Send, IReadOnlyList<string> 
     /// <summary>Not now: another campaign's mail went to the address less than the gap ago; back to the queue until then.</summary>
     public static DeliveryDecision Wait(DateTimeOffset until) => new(false, [], WaitingReason, until);
 
+    /// <summary>Not now: another campaign's mail to the address is being sent; back to the queue to look again.</summary>
+    public static DeliveryDecision WaitForInFlight(DateTimeOffset until) => new(false, [], InFlightReason, until);
+
     public const string WaitingReason = "waiting: another campaign's mail went to the address less than MinGapBetweenMails ago";
+
+    public const string InFlightReason = "waiting: another campaign's mail to the address is being sent";
 }
 
 /// <summary>
@@ -21,6 +26,9 @@ public readonly record struct DeliveryDecision(bool Send, IReadOnlyList<string> 
 /// </summary>
 public static class DeliveryRules
 {
+    /// <summary>How long a row waits for another campaign's mail in flight to the same address before it looks again.</summary>
+    public static readonly TimeSpan InFlightRecheck = TimeSpan.FromMinutes(1);
+
     public static DeliveryDecision Decide(ScheduledMailing mailing, SendingState? subscriber, IReadOnlyCollection<string> campaignPlatforms,
         TimeSpan minGap, DateTimeOffset now)
     {
@@ -60,6 +68,13 @@ public static class DeliveryRules
         {
             // Two campaigns due together: the later mail waits for the gap, unless waiting would pass its end.
             return DeliveryDecision.Wait(until);
+        }
+
+        if (subscriber.ElsewhereInFlight > 0 && minGap > TimeSpan.Zero && now + InFlightRecheck is var recheck
+            && (mailing.Ends is not { } end || recheck < end))
+        {
+            // Another campaign's row to the address is in a send job's hands: once it is sent, the gap above applies.
+            return DeliveryDecision.WaitForInFlight(recheck);
         }
 
         if (mailing.Audience == MailingAudience.Confirmed)

@@ -50,6 +50,12 @@ public sealed class SendingState
     /// <summary>The last mail of another campaign that went to the same address (the gap across campaigns).</summary>
     public long? LastElsewhereSentAt { get; init; }
 
+    /// <summary>
+    /// Rows of another campaign to the same address that a send job holds right now and that come first (a lower row id):
+    /// two jobs each reading "nothing sent elsewhere yet" would otherwise both send inside the gap.
+    /// </summary>
+    public long ElsewhereInFlight { get; init; }
+
     /// <summary>Since when no mail goes to the address (a hard bounce, soft ones in a row); null while it does.</summary>
     public long? SuppressedAt { get; init; }
 
@@ -214,10 +220,12 @@ public sealed partial class DeliveryLedger(Database database)
                    s.suppressed_at AS SuppressedAt, s.suppressed_reason AS SuppressedReason,
                    (SELECT MAX(o.sent_at) FROM deliveries o WHERE o.subscriber_id = s.id AND o.mailing <> @Mailing) AS LastOtherSentAt,
                    (SELECT MAX(e.sent_at) FROM subscribers p JOIN deliveries e ON e.subscriber_id = p.id
-                    WHERE p.email = s.email AND p.id <> s.id) AS LastElsewhereSentAt
+                    WHERE p.email = s.email AND p.id <> s.id) AS LastElsewhereSentAt,
+                   (SELECT COUNT(*) FROM subscribers p JOIN deliveries e ON e.subscriber_id = p.id
+                    WHERE p.email = s.email AND p.id <> s.id AND e.status = 'sending' AND e.id < @Id) AS ElsewhereInFlight
             FROM subscribers s WHERE s.id = @SubscriberId
             """,
-            new { row.SubscriberId, row.Mailing });
+            new { row.Id, row.SubscriberId, row.Mailing });
 
     /// <summary>
     /// Records one message's outcome while its lease is still <paramref name="owner"/>'s, committed before this returns.

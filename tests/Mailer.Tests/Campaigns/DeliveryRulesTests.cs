@@ -80,4 +80,37 @@ public class DeliveryRulesTests
         Assert.Equal(TimeSpan.FromSeconds(120), DeliveryRules.Backoff(baseDelay, 3));
         Assert.Equal(TimeSpan.FromHours(1), DeliveryRules.Backoff(baseDelay, 30));
     }
+
+    [Fact]
+    public void AMail_WhileAnotherCampaignsMailWentOutWithinTheGap_WaitsForTheGap()
+    {
+        var state = new SendingState { Email = "a@example.org", Locale = "de", Status = "confirmed", Platforms = "facebook", LastElsewhereSentAt = Due.AddHours(-2).ToUnixTimeMilliseconds() };
+
+        var decision = DeliveryRules.Decide(Week, state, Platforms, TimeSpan.FromDays(1), Due);
+
+        Assert.False(decision.Send);
+        Assert.Equal(Due.AddHours(22), decision.WaitUntil);
+    }
+
+    [Fact]
+    public void AMail_WhileAnotherCampaignsMailToTheAddressIsInFlight_LooksAgainInAMinute()
+    {
+        var state = new SendingState { Email = "a@example.org", Locale = "de", Status = "confirmed", Platforms = "facebook", ElsewhereInFlight = 1 };
+
+        var decision = DeliveryRules.Decide(Week, state, Platforms, TimeSpan.FromDays(1), Due);
+
+        Assert.False(decision.Send);
+        Assert.Equal(Due + DeliveryRules.InFlightRecheck, decision.WaitUntil);
+        Assert.Equal(DeliveryDecision.InFlightReason, decision.SkipReason);
+    }
+
+    [Fact]
+    public void AMail_WhoseEndComesBeforeTheRecheck_GoesOutAlthoughAnotherIsInFlight()
+    {
+        var state = new SendingState { Email = "a@example.org", Locale = "de", Status = "confirmed", Platforms = "facebook", ElsewhereInFlight = 1 };
+        var closing = Week with { Ends = Due.AddSeconds(30) };
+
+        Assert.True(DeliveryRules.Decide(closing, state, Platforms, TimeSpan.FromDays(1), Due).Send);
+        Assert.True(DeliveryRules.Decide(Week, state, Platforms, TimeSpan.Zero, Due).Send);
+    }
 }
