@@ -9,11 +9,8 @@ public readonly record struct DeliveryDecision(bool Send, IReadOnlyList<string> 
 
     public static DeliveryDecision Skip(string reason) => new(false, [], reason);
 
-    /// <summary>Not now: another campaign's mail went to the address less than the gap ago; back to the queue until then.</summary>
-    public static DeliveryDecision Wait(DateTimeOffset until) => new(false, [], WaitingReason, until);
-
-    /// <summary>Not now: another campaign's mail to the address is being sent; back to the queue to look again.</summary>
-    public static DeliveryDecision WaitForInFlight(DateTimeOffset until) => new(false, [], InFlightReason, until);
+    /// <summary>Not now: back to the queue until <paramref name="until"/>, for <paramref name="reason"/> (another campaign's mail).</summary>
+    public static DeliveryDecision Wait(DateTimeOffset until, string reason = WaitingReason) => new(false, [], reason, until);
 
     public const string WaitingReason = "waiting: another campaign's mail went to the address less than MinGapBetweenMails ago";
 
@@ -74,7 +71,7 @@ public static class DeliveryRules
             && (mailing.Ends is not { } end || recheck < end))
         {
             // Another campaign's row to the address is in a send job's hands: once it is sent, the gap above applies.
-            return DeliveryDecision.WaitForInFlight(recheck);
+            return DeliveryDecision.Wait(recheck, DeliveryDecision.InFlightReason);
         }
 
         if (mailing.Audience == MailingAudience.Confirmed)

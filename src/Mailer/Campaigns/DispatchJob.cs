@@ -103,11 +103,7 @@ public sealed class DispatchJob(
             if (now >= launch && !await subscribers.InvitedAsync(campaign.Name, cancellationToken))
             {
                 var invited = await subscribers.InviteStandingListAsync(campaign.Name, [.. campaign.Platforms.Keys.Select(p => p.ToLowerInvariant())], now, cancellationToken);
-                foreach (var chunk in invited.Chunk(ConfirmationQueue.MaxBatch))
-                {
-                    jobs.Enqueue<ConfirmMailJob>(job => job.SendAsync(chunk, CancellationToken.None));
-                }
-
+                ConfirmationQueue.EnqueueInBatches(jobs, invited);
                 CampaignsLog.StandingListInvited(logger, campaign.Name, invited.Count);
             }
         }

@@ -9,7 +9,7 @@ public sealed class MailComposer(TemplateRenderer renderer, MessageFactory facto
 {
     public ComposedMail Compose(string mailing, Recipient recipient, DateTimeOffset now)
     {
-        var mailLinks = links.For(recipient, withConfirm: mailing is Mailings.Confirm or Mailings.Invite);
+        var mailLinks = links.For(recipient, withConfirm: Mailings.AsksToConfirm(mailing));
         var rendered = renderer.Render(mailing, recipient, mailLinks, now);
         return factory.Create(mailing, recipient, rendered, mailLinks);
     }

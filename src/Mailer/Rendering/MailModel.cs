@@ -75,7 +75,7 @@ internal sealed class MailModel
         var (daysLeft, afterDeadline) = Day(now);
         var platforms = ChosenPlatforms(recipient, links);
         string? confirmUrl = null;
-        if (mailing is Mailings.Confirm or Mailings.Invite)
+        if (Mailings.AsksToConfirm(mailing))
         {
             confirmUrl = OneLine(links.ConfirmUrl ?? throw new ArgumentException($"The {mailing} mail needs a ConfirmUrl.", nameof(links)));
         }

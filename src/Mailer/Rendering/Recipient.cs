@@ -32,6 +32,9 @@ public static class Mailings
 
     /// <summary>The invitation of the standing list to a new campaign: its link, like the confirmation's, subscribes them with one button.</summary>
     public const string Invite = "invite";
+
+    /// <summary>Whether <paramref name="mailing"/> asks for a confirmation (and so carries <c>confirm_url</c>).</summary>
+    public static bool AsksToConfirm(string mailing) => mailing is Confirm or Invite;
     public const string Announcement = "announcement";
     public const string ReminderWeek = "reminder-week";
     public const string ReminderFinal = "reminder-final";

@@ -25,6 +25,15 @@ public sealed class ConfirmationQueue
     public Task RequestAsync(long subscriberId, CancellationToken cancellationToken) =>
         _batcher.RunAsync(subscriberId, cancellationToken);
 
+    /// <summary>Queues the confirmation mails of <paramref name="subscriberIds"/> now, in jobs of up to <see cref="MaxBatch"/> (the sweep's and the invitations' way).</summary>
+    public static void EnqueueInBatches(IBackgroundJobClient jobs, IReadOnlyList<long> subscriberIds)
+    {
+        foreach (var chunk in subscriberIds.Chunk(MaxBatch))
+        {
+            jobs.Enqueue<ConfirmMailJob>(job => job.SendAsync(chunk, CancellationToken.None));
+        }
+    }
+
     private Task EnqueueAsync(IReadOnlyList<Batcher<long, bool>.Item> batch)
     {
         var subscriberIds = batch.Select(item => item.Request).ToArray();

@@ -41,10 +41,7 @@ public sealed class ConfirmationSweep(
 
         var now = time.GetUtcNow();
         var lost = await store.TakeLostConfirmationsAsync(now, now - LostAfter, now - options.Value.ConfirmWithin, MaxPerRun, cancellationToken);
-        foreach (var chunk in lost.Chunk(ConfirmationQueue.MaxBatch))
-        {
-            jobs.Enqueue<ConfirmMailJob>(job => job.SendAsync(chunk, CancellationToken.None));
-        }
+        ConfirmationQueue.EnqueueInBatches(jobs, lost);
 
         if (lost.Count > 0)
         {
